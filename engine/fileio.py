@@ -1,0 +1,67 @@
+"""Atomic writing of result files: a temporary file in the same folder, then os.replace, so a
+crash or a bad value never leaves a half-written output behind."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .errors import InputError
+
+
+def check_writable(path: str | Path) -> Path:
+    """Fail early (before any computation) if `path` cannot be written."""
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise InputError(f"output path {str(p)!r} is a folder; give a file name")
+    if not folder.is_dir():
+        raise InputError(f"cannot write {str(p)!r}: folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise InputError(f"cannot write {str(p)!r}: permission denied; choose another path")
+    return p
+
+
+def write_atomic(path: str | Path, write: Callable[[object], None], binary: bool = False) -> None:
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix="." + p.name + ".", suffix=".tmp", dir=p.parent or ".")
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
+            write(fh)
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def to_jsonable(obj):
+    """numpy arrays and scalars to lists and floats; non-finite floats to None (valid JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def write_json(path: str | Path, data: dict) -> None:
+    text = json.dumps(to_jsonable(data), indent=1)
+    write_atomic(path, lambda fh: fh.write(text + "\n"))

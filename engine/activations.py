@@ -30,6 +30,7 @@ class Activation:
     derivs: tuple[Callable[[Array], Array], ...] = field(repr=False, compare=False)
     coefficients: tuple[float, ...] | None = None   # polynomial coefficients c_m (None: not a polynomial)
     quadrature_nodes: int = 64     # Gauss-Hermite nodes per dimension for population Hessians
+    shared: Callable[[Array], tuple] | None = field(default=None, repr=False, compare=False)
 
     def g(self, z: Array) -> Array:
         return self.derivs[0](z)
@@ -37,6 +38,12 @@ class Activation:
     def d(self, z: Array, order: int) -> Array:
         """The order-th derivative of g (0 <= order <= 3)."""
         return self.derivs[order](z)
+
+    def all_derivatives(self, z: Array) -> tuple[Array, Array, Array, Array]:
+        """(g and its first three derivatives) at z, sharing work where the activation allows (tanh, erf)."""
+        if self.shared is not None:
+            return self.shared(z)
+        return tuple(f(z) for f in self.derivs)
 
     @property
     def is_linear(self) -> bool:
@@ -80,6 +87,19 @@ def _erf_derivs():
             lambda z: -z * g1(z), lambda z: (np.square(z) - 1.0) * g1(z))
 
 
+
+def _erf_shared(z):
+    g1 = _SQRT_2_OVER_PI * np.exp(-0.5 * np.square(z))
+    return _erf(z / _SQRT2), g1, -z * g1, (np.square(z) - 1.0) * g1
+
+
+def _tanh_shared(z):
+    t = np.tanh(z)
+    t2 = t * t
+    g1 = 1.0 - t2
+    return t, g1, -2.0 * t * g1, (6.0 * t2 - 2.0) * g1
+
+
 def _tanh_derivs():
     def g1(z):
         return 1.0 - np.square(np.tanh(z))
@@ -103,10 +123,10 @@ def parse_activation(spec: str) -> Activation:
         return _polynomial("cubic", [0.0, 0.0, 0.0, 1.0])
     if text == "erf":
         # Gauss-Hermite converges geometrically for this entire function: ~1e-14 at Q = 60.
-        return Activation("erf", _erf_derivs(), None, quadrature_nodes=64)
+        return Activation("erf", _erf_derivs(), None, quadrature_nodes=64, shared=_erf_shared)
     if text == "tanh":
         # Poles at ±iπ/2 slow Gauss-Hermite down: Q ≈ 250 for ~1e-12 (science.md §2).
-        return Activation("tanh", _tanh_derivs(), None, quadrature_nodes=256)
+        return Activation("tanh", _tanh_derivs(), None, quadrature_nodes=256, shared=_tanh_shared)
     if text.startswith("power:"):
         try:
             k = int(text[6:])

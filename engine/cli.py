@@ -79,7 +79,7 @@ class ProgressBar:
 
     def __call__(self, fraction: float, message: str = "") -> None:
         elapsed = time.monotonic() - self.start
-        if elapsed < self.delay and fraction < 1.0:
+        if not self.shown and elapsed < self.delay:
             return
         filled = int(round(self.width * fraction))
         bar = "#" * filled + "-" * (self.width - filled)

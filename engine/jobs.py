@@ -38,6 +38,14 @@ class JobState:
         if self._on_progress is not None:
             self._on_progress(min(max(float(fraction), 0.0), 1.0), message)
 
+    def sub(self, lo: float, hi: float) -> "JobState":
+        """A view for one part of the job: progress mapped into [lo, hi], same cancel flag."""
+        child = JobState(None)
+        child._cancel = self._cancel
+        parent = self
+        child._on_progress = lambda f, m: parent.report(lo + (hi - lo) * f, m)
+        return child
+
     def run_interruptible(self, fn: Callable[[], T]) -> T:
         """Run one indivisible call (an SVD, an eigh) so that cancel returns within ~50 ms.
 

@@ -1,0 +1,232 @@
+"""Spectra of K teachers drawn from one seed, computed one after another and streamed.
+
+`SpectrumConfig` is what a user chooses (CLI flags, GUI panel, saved JSON); `prepare` checks it
+and loads files once, so bad input fails before any computation; `iter_spectra` yields each
+teacher's result as it finishes, which is what the GUI's live histogram consumes.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .activations import Activation, parse_activation
+from .errors import InputError
+from .jobs import JobState, null_state
+from .memory import require
+from .model import (Teacher, default_sigmas, load_inputs, load_teacher, n_params,
+                    sample_inputs, sample_teacher, teacher_rng)
+from .rank import predicted_rank, rank_upper_bound
+from .spectrum import Spectrum, population_spectrum, sample_spectrum
+
+MAX_SIZE = 100_000
+
+
+def default_samples(ni: int, nh: int) -> int:
+    """4·P: enough data for the sample Hessian to have full rank and a visible bulk."""
+    return 4 * n_params(ni, nh)
+
+
+@dataclass(frozen=True)
+class SpectrumConfig:
+    activation: str = "erf"
+    ni: int = 10
+    nh: int = 20
+    samples: int | None = None       # None: default_samples(ni, nh), or the rows of `inputs`
+    population: bool = False         # N → ∞ (population Hessian) instead of N samples
+    teachers: int = 1
+    seed: int = 0
+    sigma1: float | None = None      # standard deviations; None: 1/√Ni and 1/√Nh
+    sigma2: float | None = None
+    weights: str | None = None       # .npz with W1 (Nh×Ni), W2 (Nh): then teachers = 1
+    inputs: str | None = None        # .npy (N×Ni)
+    rtol: float | None = None        # rank tolerance, relative (see spectrum.py)
+    quadrature_nodes: int | None = None   # population mode; None: per activation
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A checked configuration with its files loaded: everything a run needs."""
+    config: SpectrumConfig
+    act: Activation
+    sigma1: float
+    sigma2: float
+    n_samples: int | None            # None in population mode
+    teacher: Teacher | None = field(default=None, repr=False)   # fixed teacher from --weights
+    inputs: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def ni(self) -> int:
+        return self.config.ni
+
+    @property
+    def nh(self) -> int:
+        return self.config.nh
+
+    @property
+    def n_params(self) -> int:
+        return n_params(self.ni, self.nh)
+
+    @property
+    def n_teachers(self) -> int:
+        return 1 if self.teacher is not None else self.config.teachers
+
+    @property
+    def predicted_rank(self) -> int | None:
+        return predicted_rank(self.act, self.ni, self.nh, self.n_samples)
+
+    @property
+    def rank_upper_bound(self) -> int:
+        return rank_upper_bound(self.act, self.ni, self.nh, self.n_samples)
+
+    def resolved_config(self) -> dict:
+        """Everything used, defaults filled in: enough to reproduce the run exactly."""
+        d = self.config.to_dict()
+        d.update(activation=self.act.name, sigma1=self.sigma1, sigma2=self.sigma2,
+                 samples=self.n_samples, teachers=self.n_teachers,
+                 mode="population" if self.n_samples is None else "sample")
+        if self.n_samples is None:
+            d["quadrature_nodes"] = self.config.quadrature_nodes or self.act.quadrature_nodes
+        return d
+
+
+def _positive_int(value, name: str, flag: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{name} must be a positive whole number, got {value!r}; set {flag}")
+    if value > MAX_SIZE and name in ("Ni", "Nh"):
+        raise InputError(f"{name} = {value} is beyond what this tool handles (at most {MAX_SIZE})")
+    return int(value)
+
+
+def _positive_float(value, name: str, flag: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}; set {flag}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise InputError(f"{name} must be a positive finite number, got {value!r}; set {flag}")
+    return v
+
+
+def check_sizes(ni, nh) -> tuple[int, int]:
+    return _positive_int(ni, "Ni", "--ni"), _positive_int(nh, "Nh", "--nh")
+
+
+def resolve_sigmas(ni: int, nh: int, sigma1, sigma2) -> tuple[float, float]:
+    d1, d2 = default_sigmas(ni, nh)
+    s1 = d1 if sigma1 is None else _positive_float(sigma1, "sigma1", "--sigma1")
+    s2 = d2 if sigma2 is None else _positive_float(sigma2, "sigma2", "--sigma2")
+    return s1, s2
+
+
+def prepare(config: SpectrumConfig) -> Problem:
+    """Check every field, load the files, and check the memory the run needs."""
+    act = parse_activation(config.activation)
+    ni, nh = check_sizes(config.ni, config.nh)
+    _positive_int(config.teachers, "the number of teachers", "--teachers")
+    if isinstance(config.seed, bool) or not isinstance(config.seed, (int, np.integer)) or config.seed < 0:
+        raise InputError(f"seed must be a non-negative whole number, got {config.seed!r}")
+    s1, s2 = resolve_sigmas(ni, nh, config.sigma1, config.sigma2)
+    if config.rtol is not None:
+        _positive_float(config.rtol, "rtol", "--rtol")
+    if config.quadrature_nodes is not None:
+        _positive_int(config.quadrature_nodes, "quadrature nodes", "--nodes")
+    teacher = load_teacher(config.weights, ni, nh) if config.weights else None
+    inputs = None
+    if config.population:
+        if config.samples is not None or config.inputs:
+            raise InputError("population mode (N → ∞) uses no samples; drop --samples/--inputs or --population")
+        n = None
+    elif config.inputs:
+        inputs = load_inputs(config.inputs, ni)
+        n = inputs.shape[0]
+        if config.samples is not None and config.samples != n:
+            raise InputError(f"--samples {config.samples} disagrees with the {n} rows of the inputs file; drop --samples")
+    else:
+        n = default_samples(ni, nh) if config.samples is None else \
+            _positive_int(config.samples, "the number of samples", "--samples")
+    problem = Problem(config, act, s1, s2, n, teacher, inputs)
+    check_memory(problem)
+    return problem
+
+
+def estimate_bytes(problem: Problem, vectors: bool = False) -> float:
+    """Peak memory of one teacher's spectrum, in bytes (float64 everywhere)."""
+    p, ni, n = problem.n_params, problem.ni, problem.n_samples
+    if n is None:
+        if problem.act.is_linear and not vectors:
+            return 8.0 * 4 * ni * (ni + problem.nh)
+        return 8.0 * (4 * p * p) + 2e8        # H, its einsum terms, eigh's copy; quadrature chunks
+    inputs = 8.0 * n * ni
+    if problem.act.is_linear and not vectors:
+        return 3 * inputs + 8.0 * 3 * ni * ni
+    m = min(n, p)
+    if vectors:
+        return inputs + 8.0 * (2 * n * p + p * p + (n * n if n < p else 0) + 2 * m * m)
+    return inputs + 8.0 * (n * p + 2 * m * m)
+
+
+def check_memory(problem: Problem, vectors: bool = False) -> None:
+    advice = ("use --population (no samples)" if problem.n_samples else "use smaller Ni or Nh")
+    if problem.n_samples and problem.n_samples > 1:
+        advice = "use fewer samples (--samples) or --population"
+    what = (f"the {'population' if problem.n_samples is None else 'sample'} Hessian "
+            f"(P = {problem.n_params}" + (f", N = {problem.n_samples})" if problem.n_samples else ")"))
+    require(estimate_bytes(problem, vectors), what, advice)
+
+
+@dataclass(frozen=True)
+class TeacherResult:
+    index: int
+    teacher: Teacher
+    spectrum: Spectrum
+    inputs: np.ndarray | None = field(default=None, repr=False)   # the N×Ni inputs used (sample mode)
+
+
+def teacher_and_inputs(problem: Problem, index: int) -> tuple[Teacher, np.ndarray | None]:
+    """Teacher `index` and its inputs: W1, then W2, then X from the stream teacher_rng(seed, index)."""
+    rng = teacher_rng(problem.config.seed, index)
+    teacher = problem.teacher or sample_teacher(rng, problem.ni, problem.nh, problem.sigma1, problem.sigma2)
+    if problem.n_samples is None:
+        return teacher, None
+    X = problem.inputs if problem.inputs is not None else sample_inputs(rng, problem.n_samples, problem.ni)
+    return teacher, X
+
+
+def compute_one(problem: Problem, index: int, vectors: bool = False,
+                state: JobState | None = None) -> TeacherResult:
+    state = state or null_state()
+    teacher, X = teacher_and_inputs(problem, index)
+    state.check()
+    cfg = problem.config
+    if X is None:
+        spec = population_spectrum(teacher, problem.act, cfg.rtol, vectors, cfg.quadrature_nodes, state)
+    else:
+        spec = sample_spectrum(teacher, problem.act, X, cfg.rtol, vectors, state)
+    return TeacherResult(index, teacher, spec, X)
+
+
+def iter_spectra(problem: Problem, state: JobState | None = None,
+                 vectors: bool = False) -> Iterator[TeacherResult]:
+    """Yield each teacher's result as soon as it is computed; stops with Cancelled on cancel."""
+    state = state or null_state()
+    k_total = problem.n_teachers
+    for k in range(k_total):
+        state.report(k / k_total, f"teacher {k + 1}/{k_total}")
+        yield compute_one(problem, k, vectors, state.sub(k / k_total, (k + 1) / k_total))
+    state.report(1.0, f"{k_total} teacher{'s' if k_total > 1 else ''} done")
+
+
+def run_spectra(problem: Problem, state: JobState | None = None,
+                on_result: Callable[[TeacherResult], None] | None = None) -> list[TeacherResult]:
+    results = []
+    for res in iter_spectra(problem, state):
+        results.append(res)
+        if on_result is not None:
+            on_result(res)
+    return results

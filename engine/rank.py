@@ -1,0 +1,51 @@
+"""Predicted Hessian rank at a generic teacher: the effective number of parameters (science.md §4).
+
+A network with g(z) = z^k computes the symmetric tensor Σ_j W2_j w_j^{⊗k}, a point of the
+Nh-th secant variety of the Veronese variety; rank H is that variety's dimension
+(Alexander–Hirschowitz), with the quadratic formula and four exceptions below.
+"""
+from __future__ import annotations
+
+from math import comb
+
+from .activations import Activation
+
+# (Ni, k, Nh) where the secant variety is defective: dimension one less than expected.
+AH_EXCEPTIONS = frozenset({(3, 4, 5), (4, 4, 9), (5, 4, 14), (5, 3, 7)})
+
+
+def monomial_rank(k: int, ni: int, nh: int) -> int:
+    """Rank of H for g(z) = c·z^k at a generic teacher, with unlimited data."""
+    if k == 1:
+        return ni
+    if k == 2:
+        return nh * ni - nh * (nh - 1) // 2 if nh <= ni else ni * (ni + 1) // 2
+    r = min(nh * ni, comb(ni + k - 1, k))
+    return r - 1 if (ni, k, nh) in AH_EXCEPTIONS else r
+
+
+def predicted_rank(act: Activation, ni: int, nh: int, samples: int | None = None) -> int | None:
+    """The rank theory predicts, capped by the data (≤ N); None where it predicts only a bound."""
+    p = nh * ni + nh
+    k = act.monomial_power
+    if k is not None:
+        r = monomial_rank(k, ni, nh)
+    elif act.coefficients is None:      # erf, tanh: full rank
+        r = p
+    else:                               # general polynomial: only an upper bound is known
+        return None
+    return r if samples is None else min(r, samples)
+
+
+def rank_upper_bound(act: Activation, ni: int, nh: int, samples: int | None = None) -> int:
+    """min(P, N, dimension of the function space the network can reach)."""
+    p = nh * ni + nh
+    bound = p if samples is None else min(p, samples)
+    if act.coefficients is not None:
+        k = act.monomial_power
+        if k is not None:
+            bound = min(bound, monomial_rank(k, ni, nh))
+        else:
+            space = sum(comb(ni + m - 1, m) for m, c in enumerate(act.coefficients) if c != 0.0)
+            bound = min(bound, space)
+    return bound

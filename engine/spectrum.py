@@ -1,0 +1,129 @@
+"""Eigenvalues (and optionally eigenvectors) of the Hessian at the optimum, and its rank.
+
+At θ = θ* the Hessian is exactly the Gauss–Newton matrix H = JᵀJ/N (science.md §2), so its
+eigenvalues are the squared singular values of J over N. They are taken from an SVD, never from
+eigh(JᵀJ): forming JᵀJ squares the condition number and the small eigenvalues — the slow modes,
+the rank — are the ones that matter.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.linalg as sla
+
+from .activations import Activation
+from .jobs import JobState, null_state
+from .model import Teacher, jacobian
+from .population import population_hessian
+
+EPS = np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """All P eigenvalues of H ascending (zeros included), with the numerical rank.
+
+    `singular_values` are those of J (sample mode, descending, length P, zero-padded) or √λ
+    (population mode), so the rank view can draw them with the tolerance on one scale.
+    """
+    eigenvalues: np.ndarray
+    rank: int
+    rank_tolerance: float          # in eigenvalue units: λ > rank_tolerance counts toward the rank
+    singular_values: np.ndarray
+    singular_tolerance: float      # the same threshold on the singular-value scale
+    w2_norm_sq: float
+    mode: str                      # "sample" or "population"
+    n_samples: int | None
+    eigenvectors: np.ndarray | None = field(default=None, repr=False)   # columns match eigenvalues
+
+    def rank_at(self, tolerance: float) -> int:
+        """Rank for another tolerance in eigenvalue units (the GUI's draggable line)."""
+        return int(np.count_nonzero(self.eigenvalues > tolerance))
+
+
+def _sample_from_singular_values(sv: np.ndarray, p: int, n: int, rtol: float | None,
+                                 w2_norm_sq: float, vt: np.ndarray | None) -> Spectrum:
+    sv_full = np.zeros(p)
+    sv_full[: sv.size] = np.sort(sv)[::-1]
+    rtol = max(n, p) * EPS if rtol is None else rtol
+    tol_sv = rtol * sv_full[0]
+    eig = sv_full[::-1] ** 2 / n
+    vectors = None if vt is None else vt[::-1].T.copy()
+    return Spectrum(eig, int(np.count_nonzero(sv_full > tol_sv)), tol_sv ** 2 / n, sv_full,
+                    tol_sv, w2_norm_sq, "sample", n, vectors)
+
+
+def linear_singular_values(teacher: Teacher, X: np.ndarray) -> np.ndarray:
+    """Nonzero singular values of J for g(z) = z without forming J (P×N) — the fast path.
+
+    J = X Aᵀ with AᵀA = M = ‖W2‖² I + W1ᵀW1 (Ni×Ni), so J's singular values are those of X Rᵀ,
+    M = RᵀR (Cholesky): cost N·Ni² instead of N·P·min(N, P).
+    """
+    W1, W2 = teacher.W1, teacher.W2
+    M = W1.T @ W1
+    M[np.diag_indices_from(M)] += W2 @ W2
+    R = sla.cholesky(M, lower=False, check_finite=False)
+    return sla.svdvals(X @ R.T, check_finite=False)
+
+
+def sample_spectrum(teacher: Teacher, act: Activation, X: np.ndarray, rtol: float | None = None,
+                    vectors: bool = False, state: JobState | None = None) -> Spectrum:
+    """Spectrum of H = JᵀJ/N from N inputs X (N×Ni)."""
+    state = state or null_state()
+    n, p = X.shape[0], teacher.n_params
+    if act.is_linear and not vectors:
+        sv = state.run_interruptible(lambda: linear_singular_values(teacher, X))
+        return _sample_from_singular_values(sv, p, n, rtol, teacher.w2_norm_sq, None)
+    J = jacobian(teacher, act, X)
+    state.check()
+    if vectors:
+        # All P right singular vectors: the null space is needed too (full basis for dynamics).
+        _, sv, vt = state.run_interruptible(lambda: np.linalg.svd(J, full_matrices=n < p))
+        return _sample_from_singular_values(sv, p, n, rtol, teacher.w2_norm_sq, vt)
+    if n < p:
+        # Kernel trick: J = L Q with L (N×N) the Cholesky factor of the kernel J Jᵀ, obtained
+        # by a QR of Jᵀ without ever forming J Jᵀ (which would square the condition number).
+        def values():
+            L = sla.qr(J.T, mode="r", overwrite_a=True, check_finite=False)[0][:n]
+            return sla.svdvals(L, overwrite_a=True, check_finite=False)
+    else:
+        # J.T is Fortran-ordered: LAPACK works on it in place, no copy of the N×P matrix.
+        def values():
+            return sla.svdvals(J.T, overwrite_a=True, check_finite=False)
+    sv = state.run_interruptible(values)
+    return _sample_from_singular_values(sv, p, n, rtol, teacher.w2_norm_sq, None)
+
+
+def population_spectrum(teacher: Teacher, act: Activation, rtol: float | None = None,
+                        vectors: bool = False, nodes: int | None = None,
+                        state: JobState | None = None) -> Spectrum:
+    """Spectrum of the population Hessian (N → ∞): no sampling noise, no data."""
+    state = state or null_state()
+    p = teacher.n_params
+    vecs = None
+    if act.is_linear and not vectors:
+        # Nonzero eigenvalues are those of M = ‖W2‖² I + W1ᵀW1: ‖W2‖² + (singular values of W1)².
+        s = teacher.w2_norm_sq
+        mu = np.zeros(teacher.ni)
+        sw = sla.svdvals(teacher.W1, check_finite=False)
+        mu[: sw.size] = sw ** 2
+        eig = np.zeros(p)
+        eig[p - teacher.ni:] = np.sort(s + mu)
+    else:
+        H = population_hessian(teacher, act, nodes, state)
+        if vectors:
+            eig, vecs = state.run_interruptible(lambda: np.linalg.eigh(H))
+        else:
+            eig = state.run_interruptible(lambda: sla.eigvalsh(H, overwrite_a=True, check_finite=False))
+    rtol = p * EPS if rtol is None else rtol
+    tol = rtol * max(eig[-1], 0.0)
+    sv = np.sqrt(np.clip(eig[::-1], 0.0, None))
+    return Spectrum(eig, int(np.count_nonzero(eig > tol)), tol, sv, float(np.sqrt(tol)),
+                    teacher.w2_norm_sq, "population", None, vecs)
+
+
+def sample_hessian(teacher: Teacher, act: Activation, X: np.ndarray) -> np.ndarray:
+    """Dense H = JᵀJ/N: for tests and small problems only (the spectrum never forms it)."""
+    J = jacobian(teacher, act, X)
+    return J.T @ J / X.shape[0]

@@ -90,8 +90,6 @@ class Problem:
         d.update(activation=self.act.name, sigma1=self.sigma1, sigma2=self.sigma2,
                  samples=self.n_samples, teachers=self.n_teachers,
                  mode="population" if self.n_samples is None else "sample")
-        if self.n_samples is None:
-            d["quadrature_nodes"] = self.config.quadrature_nodes or self.act.quadrature_nodes
         return d
 
 
@@ -168,7 +166,7 @@ def estimate_bytes(problem: Problem, vectors: bool = False) -> float:
     m = min(n, p)
     if vectors:
         return inputs + 8.0 * (2 * n * p + p * p + (n * n if n < p else 0) + 2 * m * m)
-    return inputs + 8.0 * (n * p + 2 * m * m)
+    return inputs + 8.0 * (2 * n * p + 2 * m * m)       # J and LAPACK's copy of it
 
 
 def check_memory(problem: Problem, vectors: bool = False) -> None:

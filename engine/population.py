@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import roots_hermitenorm
 
 from .activations import Activation
 from .jobs import JobState, null_state
@@ -16,12 +17,26 @@ from .model import Teacher
 
 # Bound the (neurons × Q × Q) work arrays to keep memory flat for tanh's Q = 256.
 _MAX_CHUNK_ELEMENTS = 4_000_000
+MAX_NODES = 2048   # beyond this (very wide σ1) a run would take minutes; accuracy then degrades
 
 
 def hermite_rule(q: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights for E[f(z)], z ~ N(0, 1): exact for polynomials of degree < 2q."""
-    z, w = np.polynomial.hermite_e.hermegauss(q)
+    z, w = roots_hermitenorm(q)     # robust for large q, where numpy's hermegauss overflows
     return z, w / math.sqrt(2.0 * math.pi)
+
+
+def default_nodes(teacher: Teacher, act: Activation) -> int:
+    """Nodes per dimension for ~1e-13 accuracy at this teacher.
+
+    Polynomials: exact at degree + 2. erf and tanh: the integrands g^(k)(√C_jj z) sharpen as
+    the pre-activation variance C_jj grows (tanh's poles at ±iπ/2 move to ±iπ/(2√C_jj) in z),
+    and Gauss–Hermite needs about Q ∝ C_jj nodes (measured: tests/test_hessian.py).
+    """
+    if act.coefficients is not None:
+        return act.quadrature_nodes
+    widest = float(np.max(np.einsum("jk,jk->j", teacher.W1, teacher.W1)))
+    return int(min(MAX_NODES, 8 * math.ceil(act.quadrature_nodes * max(1.0, widest) / 8)))
 
 
 def pair_expectations(teacher: Teacher, act: Activation, nodes: int | None = None,
@@ -31,7 +46,7 @@ def pair_expectations(teacher: Teacher, act: Activation, nodes: int | None = Non
     Keys 'ab': '00', '11', '20', '22', '13', '31' (digits are derivative orders at u_j, u_l).
     """
     state = state or null_state()
-    q = nodes or act.quadrature_nodes
+    q = nodes or default_nodes(teacher, act)
     z, w = hermite_rule(q)
     W1 = teacher.W1
     nh = W1.shape[0]

@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.linalg as sla
 
 from .activations import Activation
 from .jobs import JobState, null_state
 from .model import Teacher, jacobian
-from .population import population_hessian
+from .population import default_nodes, population_hessian
 
 EPS = np.finfo(np.float64).eps
 
@@ -36,6 +35,7 @@ class Spectrum:
     mode: str                      # "sample" or "population"
     n_samples: int | None
     eigenvectors: np.ndarray | None = field(default=None, repr=False)   # columns match eigenvalues
+    quadrature_nodes: int | None = None   # Gauss–Hermite nodes used (population mode)
 
     def rank_at(self, tolerance: float) -> int:
         """Rank for another tolerance in eigenvalue units (the GUI's draggable line)."""
@@ -63,8 +63,8 @@ def linear_singular_values(teacher: Teacher, X: np.ndarray) -> np.ndarray:
     W1, W2 = teacher.W1, teacher.W2
     M = W1.T @ W1
     M[np.diag_indices_from(M)] += W2 @ W2
-    R = sla.cholesky(M, lower=False, check_finite=False)
-    return sla.svdvals(X @ R.T, check_finite=False)
+    L = np.linalg.cholesky(M)                   # M = L Lᵀ, so J's singular values are X L's
+    return np.linalg.svd(X @ L, compute_uv=False)
 
 
 def sample_spectrum(teacher: Teacher, act: Activation, X: np.ndarray, rtol: float | None = None,
@@ -81,16 +81,16 @@ def sample_spectrum(teacher: Teacher, act: Activation, X: np.ndarray, rtol: floa
         # All P right singular vectors: the null space is needed too (full basis for dynamics).
         _, sv, vt = state.run_interruptible(lambda: np.linalg.svd(J, full_matrices=n < p))
         return _sample_from_singular_values(sv, p, n, rtol, teacher.w2_norm_sq, vt)
+    # numpy's linalg (unlike scipy's f2py LAPACK wrappers) releases the GIL, which is what lets
+    # run_interruptible return on cancel while the call is still running.
     if n < p:
         # Kernel trick: J = L Q with L (N×N) the Cholesky factor of the kernel J Jᵀ, obtained
         # by a QR of Jᵀ without ever forming J Jᵀ (which would square the condition number).
         def values():
-            L = sla.qr(J.T, mode="r", overwrite_a=True, check_finite=False)[0][:n]
-            return sla.svdvals(L, overwrite_a=True, check_finite=False)
+            return np.linalg.svd(np.linalg.qr(J.T, mode="r"), compute_uv=False)
     else:
-        # J.T is Fortran-ordered: LAPACK works on it in place, no copy of the N×P matrix.
         def values():
-            return sla.svdvals(J.T, overwrite_a=True, check_finite=False)
+            return np.linalg.svd(J, compute_uv=False)
     sv = state.run_interruptible(values)
     return _sample_from_singular_values(sv, p, n, rtol, teacher.w2_norm_sq, None)
 
@@ -101,26 +101,27 @@ def population_spectrum(teacher: Teacher, act: Activation, rtol: float | None = 
     """Spectrum of the population Hessian (N → ∞): no sampling noise, no data."""
     state = state or null_state()
     p = teacher.n_params
-    vecs = None
+    vecs, q = None, None
     if act.is_linear and not vectors:
         # Nonzero eigenvalues are those of M = ‖W2‖² I + W1ᵀW1: ‖W2‖² + (singular values of W1)².
         s = teacher.w2_norm_sq
         mu = np.zeros(teacher.ni)
-        sw = sla.svdvals(teacher.W1, check_finite=False)
+        sw = np.linalg.svd(teacher.W1, compute_uv=False)
         mu[: sw.size] = sw ** 2
         eig = np.zeros(p)
         eig[p - teacher.ni:] = np.sort(s + mu)
     else:
-        H = population_hessian(teacher, act, nodes, state)
+        q = nodes or default_nodes(teacher, act)
+        H = population_hessian(teacher, act, q, state)
         if vectors:
             eig, vecs = state.run_interruptible(lambda: np.linalg.eigh(H))
         else:
-            eig = state.run_interruptible(lambda: sla.eigvalsh(H, overwrite_a=True, check_finite=False))
+            eig = state.run_interruptible(lambda: np.linalg.eigvalsh(H))
     rtol = p * EPS if rtol is None else rtol
     tol = rtol * max(eig[-1], 0.0)
     sv = np.sqrt(np.clip(eig[::-1], 0.0, None))
     return Spectrum(eig, int(np.count_nonzero(eig > tol)), tol, sv, float(np.sqrt(tol)),
-                    teacher.w2_norm_sq, "population", None, vecs)
+                    teacher.w2_norm_sq, "population", None, vecs, q)
 
 
 def sample_hessian(teacher: Teacher, act: Activation, X: np.ndarray) -> np.ndarray:

@@ -17,15 +17,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rank tolerance relative to the largest singular value of J (sample mode, "
                              "default max(N,P)·ε) or to the largest eigenvalue of H (population, default P·ε)")
     parser.add_argument("--nodes", type=int, metavar="Q",
-                        help="Gauss–Hermite nodes per dimension (population mode; default per activation: "
-                             "erf 64, tanh 256, polynomials exact)")
+                        help="Gauss–Hermite nodes per dimension, population mode (default: exact for "
+                             "polynomials; erf 64 and tanh 256 times max(1, largest w_j·w_j), "
+                             "enough for ~1e-12)")
     add_json_output(parser)
 
 
 def teacher_record(res: TeacherResult) -> dict:
     s = res.spectrum
-    return {"index": res.index, "eigenvalues": s.eigenvalues, "rank": s.rank,
-            "rank_tolerance": s.rank_tolerance, "w2_norm_sq": s.w2_norm_sq}
+    record = {"index": res.index, "eigenvalues": s.eigenvalues, "rank": s.rank,
+              "rank_tolerance": s.rank_tolerance, "w2_norm_sq": s.w2_norm_sq}
+    if s.quadrature_nodes is not None:
+        record["quadrature_nodes"] = s.quadrature_nodes
+    return record
 
 
 def result_document(problem: Problem, results: list[TeacherResult]) -> dict:

@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from engine.activations import parse_activation
+from engine.errors import InputError
+
+ALL = ["linear", "quadratic", "cubic", "power:4", "poly:0.5,1,-0.3,0.2", "erf", "tanh"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_derivatives_match_central_differences(name):
+    act = parse_activation(name)
+    z = np.linspace(-2.5, 2.5, 41)
+    h = 1e-5
+    for order in range(1, 4):
+        fd = (act.d(z + h, order - 1) - act.d(z - h, order - 1)) / (2 * h)
+        np.testing.assert_allclose(act.d(z, order), fd, rtol=1e-6, atol=1e-8)
+    for order, values in enumerate(act.all_derivatives(z)):
+        np.testing.assert_allclose(values, act.d(z, order), rtol=1e-14, atol=1e-15)
+
+
+def test_erf_is_the_scaled_error_function():
+    act = parse_activation("erf")
+    from math import erf, sqrt
+    assert act.g(np.array([0.7]))[0] == pytest.approx(erf(0.7 / sqrt(2)), rel=1e-15)
+    assert act.d(np.array([0.0]), 1)[0] == pytest.approx(sqrt(2 / np.pi), rel=1e-15)
+
+
+def test_canonical_names_round_trip_and_monomials_are_recognised():
+    for name in ALL:
+        act = parse_activation(name)
+        assert parse_activation(act.name).name == act.name
+    assert parse_activation("linear").is_linear and parse_activation("poly:0,1").is_linear
+    assert parse_activation("poly:0,0,3").monomial_power == 2
+    assert parse_activation("poly:1,1").monomial_power is None
+    assert parse_activation("erf").coefficients is None
+
+
+@pytest.mark.parametrize("bad", ["relu", "power:0", "power:x", "poly:", "poly:1,a", "poly:0,0", "poly:nan"])
+def test_bad_activations_say_what_is_wrong(bad):
+    with pytest.raises(InputError) as info:
+        parse_activation(bad)
+    assert "\n" not in str(info.value) and "activation" in str(info.value)

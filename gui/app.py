@@ -1,0 +1,144 @@
+"""Start-up: the QApplication, `run_gui(args)` for `python main.py`, and the headless
+screenshot mode (`--preset NAME --screenshot OUT.png`) that runs a preset to completion, saves a
+picture of the whole window and exits."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from engine.errors import InputError
+
+SCREENSHOT_SIZE = (1680, 1050)
+SCREENSHOT_TIMEOUT_S = 600
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def create_app():
+    """The QApplication (created once), with a font large enough to project."""
+    from PySide6.QtWidgets import QApplication
+
+    from . import style
+    from .main_window import APP_NAME, ORGANIZATION
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "hessian-explorer"])
+        app.setOrganizationName(ORGANIZATION)
+        app.setApplicationName(APP_NAME)
+        font = app.font()
+        font.setPointSize(max(font.pointSize(), 11))
+        app.setFont(font)
+    style.configure_pyqtgraph()
+    return app
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"error: {message}\n")
+    return 2
+
+
+def run_gui(args) -> int:
+    """`python main.py [--preset NAME | --config FILE.json] [--screenshot OUT.png]` → exit code."""
+    preset = getattr(args, "preset", None)
+    config_path = getattr(args, "config", None)
+    screenshot = getattr(args, "screenshot", None)
+    if preset and config_path:
+        return _error("give either --preset or --config, not both")
+    # Check everything the user named before a window exists.
+    try:
+        from .config import load_config
+        from .presets import find_preset
+
+        if preset:
+            find_preset(preset).config()
+        if config_path:
+            load_config(config_path)
+        if screenshot:
+            from engine.fileio import check_writable
+            check_writable(screenshot)
+    except InputError as exc:
+        return _error(str(exc))
+    if screenshot and not _has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"     # a figure needs no screen
+    if not _has_display():
+        return _error("no display found (DISPLAY is not set); run under a desktop session or "
+                      "xvfb-run, or use --screenshot OUT.png for a picture without a window")
+
+    app = create_app()
+    from PySide6.QtCore import QSettings
+
+    from .main_window import MainWindow
+
+    if screenshot:
+        return _screenshot(app, preset, config_path, screenshot)
+    window = MainWindow()
+    window.show()
+    if preset:
+        window.load_preset(preset)
+    elif config_path:
+        window.open_config(config_path)
+    else:
+        window.preview()
+    return app.exec()
+
+
+def _screenshot(app, preset: str | None, config_path: str | None, out: str) -> int:
+    """Run to completion, grab the whole window, save it, return the exit code."""
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+    from .export import save_widget_png
+    from .main_window import MainWindow
+    from .worker import shutdown
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # A throw-away settings file: a figure always has the default layout, and the user's
+        # remembered window layout and recent files stay untouched.
+        settings = QSettings(str(Path(tmp) / "screenshot.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings)
+        window.resize(*SCREENSHOT_SIZE)
+        window.show()
+        loop = QEventLoop()
+        outcome: dict = {}
+
+        def finished(status: str) -> None:
+            outcome["status"] = status
+            loop.quit()
+
+        window.run_finished.connect(finished)
+        QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, loop.quit)
+        if preset:
+            window.load_preset(preset)
+        elif config_path:
+            window.open_config(config_path)
+        else:
+            window.run()
+        if not window.is_running() and "status" not in outcome:
+            outcome["status"] = "error"          # the run did not start: the banner says why
+        else:
+            loop.exec()
+        status = outcome.get("status", "timeout")
+        for _ in range(5):                        # let coalesced redraws land
+            app.processEvents()
+        code = 0
+        if status != "finished":
+            message = window.error_text() or f"the run ended with status {status!r}"
+            sys.stderr.write(f"error: {message}\n")
+            code = 1
+        else:
+            try:
+                save_widget_png(window, out)
+            except InputError as exc:
+                code = _error(str(exc))
+        window.confirm_close_answer = True
+        window.close()
+        shutdown()
+        return code

@@ -1,0 +1,309 @@
+"""The configuration panel: every setting of a run, as a config dict (gui/config.py).
+
+Emits `changed` on any edit; the main window debounces it into a cheap re-run. Fields the panel
+has no widget for (a weights or inputs file, rtol, quadrature nodes) are kept from the last
+loaded configuration so that File → Open → Save round-trips exactly.
+"""
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
+                               QWidget)
+
+from engine.activations import ACTIVATION_HELP, parse_activation
+from engine.errors import InputError
+from engine.model import default_sigmas
+
+from .config import default_config, normalize
+
+ACTIVATIONS = [("erf", "erf(z/√2)"), ("tanh", "tanh z"), ("linear", "linear  z"),
+               ("quadratic", "quadratic  z²"), ("cubic", "cubic  z³"), ("power", "power  z^k"),
+               ("poly", "polynomial  Σ c_m z^m")]
+
+
+class SciSpinBox(QDoubleSpinBox):
+    """A positive number shown in %g form; arrows multiply or divide by `factor`.
+
+    The minimum (0) is the special value "auto" when `special` is given."""
+
+    def __init__(self, special: str | None = None, factor: float = 2.0, maximum: float = 1e12):
+        super().__init__()
+        self._factor = factor
+        self.setDecimals(323)
+        self.setRange(0.0 if special else 1e-300, maximum)
+        if special:
+            self.setSpecialValueText(special)
+        self.setKeyboardTracking(False)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            return self.minimum()
+
+    def validate(self, text: str, pos: int):
+        t = text.strip()
+        if t == self.specialValueText() and t:
+            return QValidator.State.Acceptable, text, pos
+        if t in ("", "-", "+", ".", "e", "E") or t.lower().endswith(("e", "e-", "e+")):
+            return QValidator.State.Intermediate, text, pos
+        try:
+            v = float(t)
+        except ValueError:
+            return QValidator.State.Invalid, text, pos
+        if self.minimum() <= v <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+    def stepBy(self, steps: int) -> None:
+        v = self.value()
+        if v <= 0:
+            v = 1e-3 if steps > 0 else 0.0
+        else:
+            v *= self._factor ** steps
+        self.setValue(v)
+
+
+def _spin(lo: int, hi: int, special: str | None = None, tip: str = "") -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setKeyboardTracking(False)
+    s.setAccelerated(True)
+    if special:
+        s.setSpecialValueText(special)
+    if tip:
+        s.setToolTip(tip)
+    return s
+
+
+class ConfigPanel(QWidget):
+    changed = Signal()
+    run_requested = Signal()
+    cancel_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._extra: dict = {}        # fields without a widget, kept for round-trips
+        self._view: dict = {}         # the "view" section (set by the main window)
+        self._loading = False
+        self._build()
+        self.set_config(default_config())
+
+    # ------------------------------------------------------------------ widgets
+    def _build(self) -> None:
+        self.activation = QComboBox()
+        for key, text in ACTIVATIONS:
+            self.activation.addItem(text, key)
+        self.activation.setToolTip(ACTIVATION_HELP)
+        self.power = _spin(1, 12, tip="k in g(z) = z^k")
+        self.coefficients = QLineEdit()
+        self.coefficients.setPlaceholderText("c0, c1, c2, …   e.g. 0, 1, 0.5")
+        self.coefficients.setToolTip("Coefficients c_0, c_1, … of g(z) = Σ c_m z^m, separated by commas")
+        self.activation_error = QLabel("")
+        self.activation_error.setObjectName("fieldError")
+        self.activation_error.setWordWrap(True)
+        self.ni = _spin(1, 5000, tip="input dimension Ni")
+        self.nh = _spin(1, 5000, tip="hidden units Nh")
+        self.params = QLabel("")
+        self.data_mode = QComboBox()
+        self.data_mode.addItem("N samples", "sample")
+        self.data_mode.addItem("population  (N → ∞)", "population")
+        self.data_mode.setToolTip("Sample Hessian from N Gaussian inputs, or the population Hessian "
+                                  "(exact expectation, no sampling noise)")
+        self.samples = _spin(0, 10_000_000, special="auto (4·P)", tip="number of inputs N; auto: 4·P")
+        self.sigma1 = SciSpinBox(special="auto", factor=2 ** 0.5)
+        self.sigma1.setToolTip("standard deviation of the teacher's W1 entries; auto: 1/√Ni")
+        self.sigma2 = SciSpinBox(special="auto", factor=2 ** 0.5)
+        self.sigma2.setToolTip("standard deviation of the teacher's W2 entries; auto: 1/√Nh")
+        self.teachers = _spin(1, 1_000_000, tip="number of teachers K in the ensemble (pooled in the histogram)")
+        self.seed = _spin(0, 2_147_483_647, tip="seed of teachers and inputs: the same seed gives the same run")
+
+        self.dynamics = QGroupBox("Dynamics (gradient descent, on Run)")
+        self.dynamics.setCheckable(True)
+        self.lr = SciSpinBox(special="auto (1/λ_max)", factor=2.0)
+        self.lr.setToolTip("step η; auto: 1/λ_max of the teacher. GD is stable for η < 2/λ_max")
+        self.steps = _spin(1, 10_000_000, tip="number of gradient-descent steps")
+        self.distance = SciSpinBox(factor=10.0)
+        self.distance.setToolTip("ε: norm of the random initial displacement δ0 from the optimum θ*")
+        self.slow_modes = _spin(1, 7, tip="m: the slowest nonzero modes drawn in colour")
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("activation g", self.activation)
+        self.power_label = QLabel("power k")
+        form.addRow(self.power_label, self.power)
+        self.coef_label = QLabel("coefficients")
+        form.addRow(self.coef_label, self.coefficients)
+        form.addRow("", self.activation_error)
+        form.addRow("inputs  Ni", self.ni)
+        form.addRow("hidden  Nh", self.nh)
+        form.addRow("", self.params)
+        form.addRow("data", self.data_mode)
+        form.addRow("samples  N", self.samples)
+        form.addRow("σ1  (W1 std)", self.sigma1)
+        form.addRow("σ2  (W2 std)", self.sigma2)
+        form.addRow("teachers  K", self.teachers)
+        form.addRow("seed", self.seed)
+        self.extra_label = QLabel("")
+        self.extra_label.setWordWrap(True)
+        self.extra_label.setObjectName("extraFields")
+        form.addRow("", self.extra_label)
+
+        dform = QFormLayout(self.dynamics)
+        dform.addRow("step  η", self.lr)
+        dform.addRow("steps", self.steps)
+        dform.addRow("start  ε", self.distance)
+        dform.addRow("slow modes  m", self.slow_modes)
+
+        self.run_button = QPushButton("Run  (Ctrl+R)")
+        self.run_button.setObjectName("runButton")
+        self.cancel_button = QPushButton("Cancel  (Esc)")
+        self.cancel_button.setEnabled(False)
+        self.run_button.clicked.connect(self.run_requested)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.dynamics)
+        lay.addLayout(buttons)
+        lay.addStretch(1)
+
+        for w in (self.activation, self.data_mode):
+            w.currentIndexChanged.connect(self._edited)
+        for w in (self.power, self.ni, self.nh, self.samples, self.teachers, self.seed, self.steps,
+                  self.slow_modes, self.sigma1, self.sigma2, self.lr, self.distance):
+            w.valueChanged.connect(self._edited)
+        self.coefficients.editingFinished.connect(self._edited)
+        self.dynamics.toggled.connect(self._edited)
+
+    # ------------------------------------------------------------------ config dict <-> widgets
+    def _activation_text(self) -> str:
+        key = self.activation.currentData()
+        if key == "power":
+            return f"power:{self.power.value()}"
+        if key == "poly":
+            text = self.coefficients.text().replace(";", ",").replace(" ", ",")
+            parts = [p for p in text.split(",") if p]
+            return "poly:" + ",".join(parts)
+        return key
+
+    def config(self) -> dict:
+        cfg = default_config()
+        cfg.update(self._extra)
+        population = self.data_mode.currentData() == "population"
+        cfg.update(activation=self._activation_text(), ni=self.ni.value(), nh=self.nh.value(),
+                   population=population,
+                   samples=None if population or self.samples.value() == 0 else self.samples.value(),
+                   sigma1=self.sigma1.value() or None, sigma2=self.sigma2.value() or None,
+                   teachers=self.teachers.value(), seed=self.seed.value())
+        if cfg.get("inputs") and not population:
+            cfg["samples"] = self._extra.get("samples")
+        cfg["dynamics"] = dict(cfg["dynamics"])
+        cfg["view"] = dict(self._view)
+        cfg["dynamics"].update(enabled=self.dynamics.isChecked(), lr=self.lr.value() or "auto",
+                               steps=self.steps.value(), slow_modes=self.slow_modes.value())
+        if not cfg["dynamics"].get("init_file"):
+            cfg["dynamics"]["init_distance"] = self.distance.value()
+        return cfg
+
+    def set_config(self, config: dict) -> None:
+        """Show a configuration (normalised first; raises InputError for unknown fields)."""
+        cfg = normalize(config)
+        self._loading = True
+        try:
+            self._extra = {k: cfg[k] for k in ("weights", "inputs", "rtol", "quadrature_nodes")}
+            if cfg.get("inputs"):
+                self._extra["samples"] = cfg.get("samples")
+            self._extra["dynamics"] = dict(cfg["dynamics"])
+            self._view = dict(cfg["view"])
+            act = str(cfg["activation"]).strip().lower()
+            if act.startswith("power:"):
+                self._select_activation("power")
+                try:
+                    self.power.setValue(int(act[6:]))
+                except ValueError:
+                    pass
+            elif act.startswith("poly:"):
+                self._select_activation("poly")
+                self.coefficients.setText(", ".join(act[5:].split(",")))
+            else:
+                self._select_activation(act)
+            self.ni.setValue(int(cfg["ni"]))
+            self.nh.setValue(int(cfg["nh"]))
+            self.data_mode.setCurrentIndex(1 if cfg["population"] else 0)
+            self.samples.setValue(int(cfg["samples"] or 0))
+            self.sigma1.setValue(float(cfg["sigma1"] or 0.0))
+            self.sigma2.setValue(float(cfg["sigma2"] or 0.0))
+            self.teachers.setValue(int(cfg["teachers"]))
+            self.seed.setValue(int(cfg["seed"]))
+            d = cfg["dynamics"]
+            self.dynamics.setChecked(bool(d["enabled"]))
+            lr = d["lr"]
+            self.lr.setValue(0.0 if lr in (None, "auto") else float(lr))
+            self.steps.setValue(int(d["steps"]))
+            self.distance.setValue(float(d["init_distance"] or 1e-2))
+            self.slow_modes.setValue(int(d["slow_modes"]))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"configuration has a value of the wrong type ({exc})") from None
+        finally:
+            self._loading = False
+        self._update_dependent()
+        self.changed.emit()
+
+    def _select_activation(self, key: str) -> None:
+        i = self.activation.findData(key)
+        if i < 0:
+            raise InputError(f"unknown activation {key!r}; choose one of: {ACTIVATION_HELP}")
+        self.activation.setCurrentIndex(i)
+
+    # ------------------------------------------------------------------ feedback
+    def _edited(self, *_):
+        if self._loading:
+            return
+        self._update_dependent()
+        self.changed.emit()
+
+    def _update_dependent(self) -> None:
+        key = self.activation.currentData()
+        for w in (self.power, self.power_label):
+            w.setVisible(key == "power")
+        for w in (self.coefficients, self.coef_label):
+            w.setVisible(key == "poly")
+        try:
+            parse_activation(self._activation_text())
+            self.activation_error.setText("")
+            self.activation_error.hide()
+        except InputError as exc:
+            self.activation_error.setText(str(exc))
+            self.activation_error.show()
+        ni, nh = self.ni.value(), self.nh.value()
+        p = nh * ni + nh
+        self.params.setText(f"P = Nh·Ni + Nh = {p}")
+        population = self.data_mode.currentData() == "population"
+        self.samples.setEnabled(not population and not self._extra.get("inputs"))
+        self.samples.setSpecialValueText(f"auto (4·P = {4 * p})")
+        d1, d2 = default_sigmas(ni, nh)
+        self.sigma1.setSpecialValueText(f"auto (1/√Ni = {d1:.3g})")
+        self.sigma2.setSpecialValueText(f"auto (1/√Nh = {d2:.3g})")
+        extras = [f"{k} = {self._extra[k]}" for k in ("weights", "inputs", "rtol", "quadrature_nodes")
+                  if self._extra.get(k) is not None]
+        self.extra_label.setText("from file: " + ", ".join(extras) if extras else "")
+        self.extra_label.setVisible(bool(extras))
+        self.teachers.setEnabled(not self._extra.get("weights"))
+
+    def set_view_option(self, key: str, value) -> None:
+        """Record a view choice (e.g. the log axis) in the config without re-running anything."""
+        self._view[key] = value
+
+    def set_running(self, running: bool) -> None:
+        self.cancel_button.setEnabled(running)

@@ -1,0 +1,255 @@
+"""The Dynamics view: the training loss vs step on a log axis, live, against its linearisation.
+
+Gradient descent from θ* + δ0 (engine.dynamics) streams TrajectoryChunks; the view draws the
+actual loss, the linearised prediction ½ Σ λ_k c_k² (1 − ηλ_k)^{2t}, and the energies of the m
+slowest nonzero modes (actual solid, predicted dashed, one colour each, labelled with λ). A
+vertical marker shows where the slow modes take over (their share of the loss passes ½):
+after it the loss is set by the smallest eigenvalues alone.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from . import style
+
+FIELDS = ("steps", "loss", "loss_linearized", "loss_flow", "slow_share_predicted", "slow_share_actual")
+
+
+def _positive(x: np.ndarray, y: np.ndarray, log_x: bool) -> tuple[np.ndarray, np.ndarray]:
+    ok = np.isfinite(y) & (y > 0)
+    if log_x:
+        ok &= x > 0
+    return x[ok], y[ok]
+
+
+class DynamicsView(QWidget):
+    updated = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = style.make_plot("Learning near the optimum", legend_offset=(10, -10))
+        self._log_x = False
+        self._mode_items: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(80)
+        self._timer.timeout.connect(self.refresh)
+        self.clear()
+
+    def _build(self) -> None:
+        item = self.plot.getPlotItem()
+        item.setLogMode(x=False, y=True)
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        self.loss_item = pg.PlotDataItem(pen=pg.mkPen(style.BLACK, width=3.5), name="loss L(t)")
+        self.lin_item = pg.PlotDataItem(pen=pg.mkPen(style.BLUE, width=3, style=Qt.PenStyle.DashLine),
+                                        name="linearised prediction")
+        item.addItem(self.lin_item)
+        item.addItem(self.loss_item)
+        self.loss_item.setZValue(20)
+        self.lin_item.setZValue(21)
+        self.takeover_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.VERMILLION, width=2, style=Qt.PenStyle.DashDotLine),
+                                             label="slow modes take over", labelOpts={"position": 0.93, "color": style.VERMILLION,
+                                                                                      "anchors": [(0, 0), (0, 0)]})
+        item.addItem(self.takeover_line, ignoreBounds=True)
+        self.takeover_line.hide()
+        self.placeholder = QLabel("")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setStyleSheet(f"color: {style.GREY}; font-size: {style.LABEL_PT + 2}pt;")
+        self.log_x_box = QCheckBox("log step axis")
+        self.log_x_box.toggled.connect(self.set_log_x)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        bar = QHBoxLayout()
+        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.log_x_box)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addLayout(bar)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.placeholder, 1)
+
+    # ------------------------------------------------------------------ data in
+    def clear(self, message: str = "") -> None:
+        self.start = None
+        self.status: str | None = None
+        self.data = {k: np.zeros(0) for k in FIELDS}
+        self.energy_actual = np.zeros((0, 0))
+        self.energy_predicted = np.zeros((0, 0))
+        self.takeover_actual: int | None = None
+        self.last_step = 0
+        self._message = message
+        for a, p in self._mode_items:
+            self.plot.getPlotItem().removeItem(a)
+            self.plot.getPlotItem().removeItem(p)
+        self._mode_items.clear()
+        self.refresh()
+
+    def set_message(self, message: str) -> None:
+        self._message = message
+        self.refresh()
+
+    def set_start(self, start) -> None:
+        """engine.dynamics.DynamicsStart: eigenbasis, δ0, η, the slow modes and predictions."""
+        self.start = start
+        m = len(start.slow_modes)
+        self.energy_actual = np.zeros((0, m))
+        self.energy_predicted = np.zeros((0, m))
+        lam = np.asarray(start.eigenvalues)[np.asarray(start.slow_modes, dtype=int)]
+        item = self.plot.getPlotItem()
+        for j in range(m):
+            c = style.SLOW_MODE_COLOURS[j % len(style.SLOW_MODE_COLOURS)]
+            actual = pg.PlotDataItem(pen=pg.mkPen(c, width=2.5), name=f"mode λ = {lam[j]:.3g}")
+            pred = pg.PlotDataItem(pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DashLine))
+            actual.setZValue(10)
+            item.addItem(actual)
+            item.addItem(pred)
+            self._mode_items.append((actual, pred))
+        self._message = ""
+        self.refresh()
+
+    def add_chunk(self, chunk) -> None:
+        """One engine.dynamics.TrajectoryChunk."""
+        for k in FIELDS:
+            self.data[k] = np.concatenate([self.data[k], np.asarray(getattr(chunk, k), dtype=float)])
+        m = self.energy_actual.shape[1]
+        self.energy_actual = np.vstack([self.energy_actual, np.asarray(chunk.mode_energy_actual).reshape(-1, m)])
+        self.energy_predicted = np.vstack([self.energy_predicted,
+                                           np.asarray(chunk.mode_energy_predicted).reshape(-1, m)])
+        self.takeover_actual = chunk.takeover_step_actual
+        self.last_step = int(chunk.step)
+        if chunk.status != "running":
+            self.status = chunk.status
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def set_log_x(self, on: bool) -> None:
+        self._log_x = bool(on)
+        if self.log_x_box.isChecked() != self._log_x:
+            self.log_x_box.setChecked(self._log_x)
+        self.plot.getPlotItem().setLogMode(x=self._log_x, y=True)
+        self.refresh()
+
+    # ------------------------------------------------------------------ data out
+    @property
+    def flow(self) -> bool:
+        return bool(self.start is not None and self.start.problem.config.flow)
+
+    def prediction(self) -> np.ndarray:
+        return self.data["loss_flow" if self.flow else "loss_linearized"]
+
+    def takeover_step(self) -> tuple[int | None, str]:
+        """Where the marker goes: the actual takeover if seen, else the prediction."""
+        if self.takeover_actual is not None:
+            return self.takeover_actual, "actual"
+        if self.start is not None and self.start.predicted_takeover_step is not None:
+            return int(self.start.predicted_takeover_step), "predicted"
+        return None, ""
+
+    def slow_eigenvalues(self) -> np.ndarray:
+        if self.start is None:
+            return np.zeros(0)
+        return np.asarray(self.start.eigenvalues)[np.asarray(self.start.slow_modes, dtype=int)]
+
+    def export_arrays(self) -> dict[str, np.ndarray]:
+        d = {k: v.copy() for k, v in self.data.items()}
+        d["mode_energy_actual"] = self.energy_actual
+        d["mode_energy_predicted"] = self.energy_predicted
+        d["slow_eigenvalues"] = self.slow_eigenvalues()
+        t, _ = self.takeover_step()
+        d["takeover_step"] = np.array(-1 if t is None else t)
+        if self.start is not None:
+            d["lr"] = np.array(self.start.lr)
+            d["eigenvalues"] = np.asarray(self.start.eigenvalues)
+            d["coefficients"] = np.asarray(self.start.coefficients)
+        return d
+
+    def csv_table(self) -> tuple[str, np.ndarray]:
+        m = self.energy_actual.shape[1]
+        lam = self.slow_eigenvalues()
+        cols = ["step", "loss", "loss_linearized"]
+        cols += [f"energy_mode{j + 1}_lambda_{lam[j]:.6g}" for j in range(m)]
+        cols += [f"energy_predicted_mode{j + 1}" for j in range(m)]
+        table = np.column_stack([self.data["steps"], self.data["loss"], self.prediction(),
+                                 self.energy_actual, self.energy_predicted]) \
+            if self.data["steps"].size else np.zeros((0, len(cols)))
+        return ",".join(cols), table
+
+    # ------------------------------------------------------------------ drawing
+    def refresh(self) -> None:
+        self._timer.stop()
+        t = self.data["steps"]
+        lx = self._log_x
+        self.loss_item.setData(*_positive(t, self.data["loss"], lx))
+        self.lin_item.setData(*_positive(t, self.prediction(), lx))
+        for j, (a, p) in enumerate(self._mode_items):
+            if self.energy_actual.shape[0]:
+                a.setData(*_positive(t, self.energy_actual[:, j], lx))
+                p.setData(*_positive(t, self.energy_predicted[:, j], lx))
+        step, kind = self.takeover_step()
+        if step is not None and t.size and (not lx or step > 0):
+            self.takeover_line.setValue(np.log10(step) if lx else step)
+            self.takeover_line.label.setFormat(f"slow modes take over{' (predicted)' if kind == 'predicted' else ''}: t = {step}")
+            self.takeover_line.show()
+        else:
+            self.takeover_line.hide()
+        legend = self.plot.getPlotItem().legend
+        legend.clear()
+        if self.start is not None:
+            legend.addItem(self.loss_item, "loss L(t) (gradient descent)")
+            legend.addItem(self.lin_item, "linearised: ½ Σ λ c² (1−ηλ)^{2t}" if not self.flow
+                           else "linearised (flow): ½ Σ λ c² e^{−2ηλt}")
+            for j, (a, _) in enumerate(self._mode_items):
+                legend.addItem(a, a.opts["name"] + ("  (dashed: predicted)" if j == 0 else ""))
+        legend.setVisible(self.start is not None)
+        self.plot.setVisible(self.start is not None)
+        self.placeholder.setVisible(self.start is None)
+        self.log_x_box.setVisible(self.start is not None)
+        self.placeholder.setText("Learning near the optimum\n\n" + (self._message or
+                                 "No training run yet: tick “Dynamics” in the settings and press Run (Ctrl+R)."))
+        style.set_labels(self.plot, "step t  (log scale)" if lx else "step t", "loss, mode energy  (log scale)")
+        self.summary.setText(self._summary_text())
+        self._set_ranges()
+        self.updated.emit()
+
+    def _set_ranges(self) -> None:
+        """x: auto; y: from the loss and the predictions (an actual mode energy passing through
+        zero would otherwise stretch the log axis over twenty decades)."""
+        item = self.plot.getPlotItem()
+        item.enableAutoRange(x=True)
+        if self.start is None:
+            item.setXRange(0, 1, padding=0)
+            item.setYRange(0, 1, padding=0)         # log coordinates: 1 … 10
+            return
+        curves = [self.data["loss"], self.prediction(), self.energy_predicted.ravel()]
+        values = np.concatenate([c[np.isfinite(c) & (c > 0)] for c in curves])
+        if values.size:
+            lo, hi = np.log10(values.min()), np.log10(values.max())
+            item.setYRange(lo - 0.3, hi + 0.3, padding=0)
+        else:
+            item.enableAutoRange(y=True)
+
+    def _summary_text(self) -> str:
+        if self.start is None:
+            return ""
+        s = self.start
+        lam_max = float(np.asarray(s.eigenvalues)[-1])
+        eta = f"η = {s.lr:.3g} = {s.lr * lam_max:.3g}/λ_max (stable below 2/λ_max = {s.stability_limit:.3g})"
+        total = s.problem.config.steps
+        parts = [eta, f"step {self.last_step}/{total}"]
+        if self.data["loss"].size:
+            parts.append(f"loss {self.data['loss'][-1]:.3g} (start {s.initial_loss:.3g})")
+        if self.status == "diverged":
+            parts.append(f"<span style='color:{style.VERMILLION}'><b>diverged</b></span>")
+        elif self.status:
+            parts.append(self.status)
+        text = " · ".join(parts)
+        if s.warnings:
+            text += "<br><span style='color:#A04000'>" + "; ".join(s.warnings) + "</span>"
+        return text

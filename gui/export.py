@@ -1,0 +1,137 @@
+"""Export of plots (PNG, SVG), plotted data (CSV, NPZ) and screenshots.
+
+Everything is rendered or serialised in memory first and then written with
+engine.fileio.write_atomic, so a failure never leaves a half-written file. Errors surface as
+engine.errors.InputError with a one-line message the window shows.
+"""
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters as pg_exporters
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize
+from PySide6.QtGui import QImage, QPainter
+
+from engine.errors import InputError
+from engine.fileio import check_writable, write_atomic
+
+PNG_WIDTH = 1600        # pixels; fonts scale with the image, so a projected/printed figure stays legible
+
+
+def _check(path) -> Path:
+    try:
+        return check_writable(path)
+    except InputError:
+        raise
+    except OSError as exc:
+        raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _write_bytes(path, data: bytes) -> None:
+    p = _check(path)
+    try:
+        write_atomic(p, lambda fh: fh.write(data), binary=True)
+    except OSError as exc:
+        raise InputError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
+
+
+def image_to_png_bytes(image: QImage) -> bytes:
+    ba = QByteArray()
+    buf = QBuffer(ba)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buf, "PNG"):
+        raise InputError("could not encode the image as PNG")
+    buf.close()
+    return bytes(ba.data())
+
+
+def plot_image(plot: pg.PlotWidget, width: int = PNG_WIDTH) -> QImage:
+    """The plot rendered at `width` pixels (height in proportion), white background."""
+    exporter = pg_exporters.ImageExporter(plot.getPlotItem())
+    exporter.parameters()["width"] = int(width)
+    exporter.parameters()["background"] = pg.mkColor("w")
+    image = exporter.export(toBytes=True)
+    if image is None or image.isNull():
+        raise InputError("the plot could not be rendered (is the window shown?)")
+    return image
+
+
+def export_png(plot: pg.PlotWidget, path, width: int = PNG_WIDTH) -> QSize:
+    _check(path)
+    image = plot_image(plot, width)
+    _write_bytes(path, image_to_png_bytes(image))
+    return image.size()
+
+
+def _svg_via_qsvggenerator(plot: pg.PlotWidget) -> bytes:
+    from PySide6.QtSvg import QSvgGenerator
+
+    item = plot.getPlotItem()
+    rect = item.sceneBoundingRect()
+    ba = QByteArray()
+    buf = QBuffer(ba)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    gen = QSvgGenerator()
+    gen.setOutputDevice(buf)
+    gen.setSize(rect.size().toSize())
+    gen.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+    painter = QPainter(gen)
+    painter.fillRect(QRectF(0, 0, rect.width(), rect.height()), pg.mkColor("w"))
+    plot.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+    painter.end()
+    buf.close()
+    return bytes(ba.data())
+
+
+def svg_bytes(plot: pg.PlotWidget) -> bytes:
+    """pyqtgraph's SVG (vector, editable); QSvgGenerator if that fails or is not valid XML."""
+    try:
+        exporter = pg_exporters.SVGExporter(plot.getPlotItem())
+        exporter.parameters()["background"] = pg.mkColor("w")
+        data = exporter.export(toBytes=True)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        ET.fromstring(data)
+        return bytes(data)
+    except Exception:         # pyqtgraph's exporter breaks on some Qt versions (qt-notes.md)
+        data = _svg_via_qsvggenerator(plot)
+        ET.fromstring(data)
+        return data
+
+
+def export_svg(plot: pg.PlotWidget, path) -> None:
+    _check(path)
+    _write_bytes(path, svg_bytes(plot))
+
+
+def export_csv(path, header: str, table: np.ndarray, comment: str = "") -> None:
+    """Columns of the plotted data; the header is a '#' line so numpy.loadtxt reads it back."""
+    _check(path)
+    out = io.StringIO()
+    lines = [c for c in comment.splitlines() if c] + [header]
+    np.savetxt(out, np.atleast_2d(table) if np.size(table) else np.zeros((0, header.count(",") + 1)),
+               delimiter=",", fmt="%.17g", header="\n".join(lines), comments="# ")
+    text = out.getvalue()
+    _write_bytes(path, text.encode("utf-8"))
+
+
+def export_npz(path, arrays: dict[str, np.ndarray]) -> None:
+    _check(path)
+    out = io.BytesIO()
+    np.savez(out, **arrays)
+    _write_bytes(path, out.getvalue())
+
+
+def save_widget_png(widget, path) -> QSize:
+    """A screenshot of a widget (the whole window), as drawn on screen."""
+    _check(path)
+    pix = widget.grab()
+    image = pix.toImage()
+    if image.isNull():
+        raise InputError("could not grab the window")
+    _write_bytes(path, image_to_png_bytes(image))
+    return image.size()

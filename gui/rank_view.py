@@ -1,0 +1,285 @@
+"""The Rank view: numerical rank against predicted rank and P, and the singular values of J.
+
+The singular values (sample mode: of J, descending; population mode: √λ) are drawn on a log
+scale, one faint curve per teacher and the first teacher bold, with the rank tolerance as a
+horizontal line. Drag the line or type a value: every teacher's rank is recounted with
+Spectrum.rank_at. Vertical lines mark the numerical rank, the predicted rank and P, so the
+"cliff" of a polynomial network lines up with the theory.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+
+from . import style
+
+MAX_CURVES = 40          # teachers drawn individually (all are counted)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
+
+
+class RankView(QWidget):
+    updated = Signal()
+    tolerance_changed = Signal(float)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = style.make_plot("Rank: singular values of J")
+        self._spectra: list = []
+        self._predicted: int | None = None
+        self._bound: int | None = None
+        self._p: int | None = None
+        self._mode = "sample"
+        self._tol_sv: float | None = None          # None: each teacher's own default tolerance
+        self._curves: list[pg.PlotDataItem] = []
+        self.ranks: list[int] = []
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(80)
+        self._timer.timeout.connect(self.refresh)
+        self.refresh()
+
+    def _build(self) -> None:
+        item = self.plot.getPlotItem()
+        item.setLogMode(x=False, y=True)
+        self.tol_line = pg.InfiniteLine(angle=0, movable=True,
+                                        pen=pg.mkPen(style.VERMILLION, width=3, style=Qt.PenStyle.DashLine),
+                                        hoverPen=pg.mkPen(style.VERMILLION, width=5),
+                                        label="tolerance (drag me)",
+                                        labelOpts={"position": 0.03, "color": style.VERMILLION, "anchors": [(0, 1), (0, 1)]})
+        self.tol_line.sigPositionChangeFinished.connect(self._line_moved)
+        self.tol_line.sigDragged.connect(self._line_dragged)
+        item.addItem(self.tol_line)          # in the auto-range: the gap to the tolerance is the point
+        self.rank_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.BLUE, width=2),
+                                         label="rank", labelOpts={"position": 0.36, "color": style.BLUE})
+        self.pred_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.ORANGE, width=3, style=Qt.PenStyle.DashLine),
+                                         label="predicted", labelOpts={"position": 0.26, "color": "#A06A00"})
+        self.p_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.GREY, width=2, style=Qt.PenStyle.DotLine),
+                                      label="P", labelOpts={"position": 0.16, "color": style.GREY})
+        for line in (self.rank_line, self.pred_line):
+            item.addItem(line, ignoreBounds=True)
+            line.hide()
+        item.addItem(self.p_line)           # in the auto-range: the axis always reaches k = P
+        self.p_line.hide()
+        # Singular values that are exactly 0 (linear networks, N < P) cannot sit on a log axis:
+        # they are drawn as grey marks along the bottom, a decade below everything else.
+        self.zero_marks = pg.ScatterPlotItem(symbol="t1", size=9, pen=None,
+                                             brush=pg.mkBrush(style.GREY))
+        item.addItem(self.zero_marks)
+        self.tol_line.hide()
+
+        self.summary = QLabel("")
+        self.summary.setObjectName("rankSummary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setWordWrap(True)
+        self.tol_edit = QLineEdit()
+        self.tol_edit.setPlaceholderText("default")
+        self.tol_edit.setMaximumWidth(130)
+        self.tol_edit.setToolTip("Tolerance on the singular values of J: values above it count toward the rank. "
+                                 "Type a number and press Enter, or drag the dashed line.")
+        self.tol_edit.returnPressed.connect(self._typed)
+        self.reset_button = QPushButton("Default")
+        self.reset_button.setToolTip("Back to each teacher's default tolerance σ_max·max(N, P)·ε")
+        self.reset_button.clicked.connect(lambda: self.set_tolerance(None))
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("tolerance:"))
+        bar.addWidget(self.tol_edit)
+        bar.addWidget(self.reset_button)
+        bar.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.summary)
+        lay.addLayout(bar)
+        lay.addWidget(self.plot, 1)
+
+    # ------------------------------------------------------------------ data in
+    def clear(self, predicted: int | None = None, bound: int | None = None, n_params: int | None = None,
+              mode: str = "sample") -> None:
+        self._spectra.clear()
+        self._predicted, self._bound, self._p, self._mode = predicted, bound, n_params, mode
+        self._tol_sv = None
+        for c in self._curves:
+            self.plot.getPlotItem().removeItem(c)
+        self._curves.clear()
+        self.refresh()
+
+    def add_result(self, result) -> None:
+        self._spectra.append(result.spectrum)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def set_tolerance(self, tol_sv: float | None) -> None:
+        """Tolerance on the singular-value scale (None: each teacher's default)."""
+        if tol_sv is not None and not (math.isfinite(tol_sv) and tol_sv > 0):
+            return
+        self._tol_sv = tol_sv
+        self.refresh()
+        self.tolerance_changed.emit(self.tolerance())
+
+    # ------------------------------------------------------------------ data out
+    def tolerance(self) -> float:
+        """The tolerance drawn, on the singular-value scale (the first teacher's default if unset)."""
+        if self._tol_sv is not None:
+            return self._tol_sv
+        return float(self._spectra[0].singular_tolerance) if self._spectra else float("nan")
+
+    @staticmethod
+    def eigen_tolerance(spectrum, tol_sv: float) -> float:
+        """A singular-value tolerance in eigenvalue units: λ = σ²/N (sample) or σ² (population)."""
+        return tol_sv ** 2 / (spectrum.n_samples if spectrum.mode == "sample" else 1)
+
+    def recount(self) -> list[int]:
+        if self._tol_sv is None:
+            return [int(s.rank) for s in self._spectra]
+        return [s.rank_at(self.eigen_tolerance(s, self._tol_sv)) for s in self._spectra]
+
+    @property
+    def n_teachers(self) -> int:
+        return len(self._spectra)
+
+    def y_label(self) -> str:
+        return "σ_k of J  (log scale)" if self._mode == "sample" else "√λ_k  (log scale)"
+
+    def export_arrays(self) -> dict[str, np.ndarray]:
+        sv = np.array([s.singular_values for s in self._spectra]) if self._spectra else np.zeros((0, 0))
+        return {"k": np.arange(1, sv.shape[1] + 1) if sv.size else np.zeros(0),
+                "singular_values": sv, "tolerance": np.array(self.tolerance()),
+                "ranks": np.array(self.ranks), "default_ranks": np.array([s.rank for s in self._spectra]),
+                "predicted_rank": np.array(-1 if self._predicted is None else self._predicted),
+                "n_params": np.array(-1 if self._p is None else self._p)}
+
+    def csv_table(self) -> tuple[str, np.ndarray]:
+        """k, then the singular values of each teacher (one column per teacher)."""
+        if not self._spectra:
+            return "k", np.zeros((0, 1))
+        sv = np.array([s.singular_values for s in self._spectra]).T
+        k = np.arange(1, sv.shape[0] + 1)
+        header = "k," + ",".join(f"teacher{i + 1}" for i in range(sv.shape[1]))
+        return header, np.column_stack([k, sv])
+
+    # ------------------------------------------------------------------ interaction
+    def _line_dragged(self) -> None:
+        tol = 10 ** self.tol_line.value()
+        ranks = [s.rank_at(self.eigen_tolerance(s, tol)) for s in self._spectra]
+        self.tol_edit.setText(_fmt(tol))
+        self._show_summary(ranks, tol)
+
+    def _line_moved(self) -> None:
+        self.set_tolerance(10 ** self.tol_line.value())
+
+    def _typed(self) -> None:
+        text = self.tol_edit.text().strip()
+        if not text or text.lower() == "default":
+            self.set_tolerance(None)
+            return
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (math.isfinite(value) and value > 0):
+            self.tol_edit.setStyleSheet("background: #ffd8d0")
+            self.tol_edit.setToolTip(f"{text!r} is not a positive number")
+            return
+        self.tol_edit.setStyleSheet("")
+        self.set_tolerance(value)
+
+    # ------------------------------------------------------------------ drawing
+    def _draw_zero_marks(self, tol: float) -> int:
+        if not self._spectra:
+            self.zero_marks.setData([], [])
+            return 0
+        sv = np.asarray(self._spectra[0].singular_values, dtype=float)
+        zero = np.flatnonzero(sv <= 0)
+        if zero.size == 0:
+            self.zero_marks.setData([], [])
+            return 0
+        positive = sv[sv > 0]
+        floor = min(positive.min() if positive.size else 1.0, tol if math.isfinite(tol) and tol > 0 else 1.0) / 10
+        self.zero_marks.setData(zero + 1.0, np.full(zero.size, math.log10(floor)))
+        return int(zero.size)
+
+    def _range_text(self, values: list[int]) -> str:
+        if not values:
+            return "–"
+        lo, hi = min(values), max(values)
+        return str(lo) if lo == hi else f"{lo}–{hi}"
+
+    def _show_summary(self, ranks: list[int], tol: float) -> None:
+        k = len(ranks)
+        pred = "no formula (bound only)" if self._predicted is None else str(self._predicted)
+        parts = [f"<span style='color:{style.BLUE}'><b>numerical rank {self._range_text(ranks)}</b></span>",
+                 f"<span style='color:#A06A00'><b>predicted {pred}</b></span>"]
+        if self._bound is not None and self._bound != self._predicted:
+            parts.append(f"upper bound {self._bound}")
+        if self._p is not None:
+            parts.append(f"P = {self._p}")
+        who = f" ({'all ' if k > 1 else ''}{k} teacher{'s' if k != 1 else ''})" if k else ""
+        tol_text = f"tolerance {_fmt(tol)}" if math.isfinite(tol) else "tolerance –"
+        self.summary.setText(" · ".join(parts) + who + f" · {tol_text}")
+
+    def refresh(self) -> None:
+        self._timer.stop()
+        item = self.plot.getPlotItem()
+        # One curve per teacher (the first bold), added incrementally.
+        for i in range(len(self._curves), min(len(self._spectra), MAX_CURVES)):
+            sv = np.asarray(self._spectra[i].singular_values, dtype=float)
+            k = np.arange(1, sv.size + 1)
+            ok = sv > 0
+            if i == 0:
+                pen = pg.mkPen(style.BLUE, width=3)
+            else:
+                pen = pg.mkPen(style.colour(style.SKY, 110), width=1.5)
+            c = pg.PlotDataItem(k[ok], sv[ok], pen=pen, symbol="o" if sv.size <= 60 and i == 0 else None,
+                                symbolSize=6, symbolBrush=style.BLUE, symbolPen=None)
+            c.setZValue(10 if i == 0 else 1)
+            item.addItem(c)
+            self._curves.append(c)
+        self.ranks = self.recount()
+        tol = self.tolerance()
+        has = bool(self._spectra)
+        self.tol_line.setVisible(has)
+        if has and math.isfinite(tol) and tol > 0:
+            self.tol_line.blockSignals(True)
+            self.tol_line.setValue(math.log10(tol))
+            self.tol_line.blockSignals(False)
+            self.tol_edit.setText(_fmt(tol))
+        if has:
+            r = self.ranks[0]
+            self.rank_line.setValue(r + 0.5)
+            self.rank_line.label.setFormat(f"rank {self._range_text(self.ranks)}")
+            self.rank_line.show()
+        else:
+            self.rank_line.hide()
+        if has and self._predicted is not None:
+            self.pred_line.setValue(self._predicted + 0.5)
+            self.pred_line.label.setFormat(f"predicted {self._predicted}")
+            self.pred_line.show()
+        else:
+            self.pred_line.hide()
+        if has and self._p is not None:
+            self.p_line.setValue(self._p)
+            self.p_line.label.setFormat(f"P = {self._p}")
+            self.p_line.show()
+        else:
+            self.p_line.hide()
+        n_exact_zero = self._draw_zero_marks(tol)
+        legend = item.legend
+        legend.clear()
+        if self._curves:
+            legend.addItem(self._curves[0], "teacher 1")
+            if len(self._curves) > 1:
+                legend.addItem(self._curves[1], f"teachers 2–{len(self._spectra)}")
+            if n_exact_zero:
+                legend.addItem(self.zero_marks, "exactly 0 (drawn at the floor)")
+        legend.setVisible(bool(self._curves))
+        style.set_labels(self.plot, "k   (index, largest first)", self.y_label())
+        self._show_summary(self.ranks, tol)
+        item.enableAutoRange()
+        self.updated.emit()

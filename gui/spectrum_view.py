@@ -1,0 +1,321 @@
+"""The Spectrum view: a histogram of the Hessian eigenvalues that grows as teachers finish.
+
+Pooled over all teachers so far. Eigenvalues at or below their teacher's rank tolerance are the
+zero modes: they are not drawn (a log axis cannot show them, a linear one would drown the rest
+in one bar at 0) but counted in the legend. The λ axis is linear or log₁₀ — log is the only way
+to see erf's eight decades. For linear networks the random-matrix law of engine.laws is drawn
+over the histogram, with its Kolmogorov–Smirnov distance to the nonzero eigenvalues.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QVBoxLayout, QWidget
+
+from . import style
+
+LN10 = math.log(10.0)
+MIN_BINS, MAX_BINS = 12, 90
+REFRESH_MS = 80          # coalesce redraws when many teachers arrive at once
+
+
+def bin_edges(values: np.ndarray) -> np.ndarray:
+    """Histogram edges for the plotted values: numpy's 'auto' rule, kept between 12 and 90 bins."""
+    if values.size == 0:
+        return np.array([0.0, 1.0])
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo <= 1e-12 * max(1.0, abs(hi)):
+        half = 0.05 * max(abs(hi), 1e-12)
+        return np.linspace(lo - half, hi + half, MIN_BINS + 1)
+    n = len(np.histogram_bin_edges(values, bins="auto")) - 1
+    return np.linspace(lo, hi, int(np.clip(n, MIN_BINS, MAX_BINS)) + 1)
+
+
+class SpectrumView(QWidget):
+    """Call `clear()` at the start of a run, `add_result()` per teacher, `set_theory()` if known."""
+
+    updated = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = style.make_plot("Hessian eigenvalues at the optimum")
+        self._nonzero: list[np.ndarray] = []      # per teacher, λ above its tolerance
+        self._all: list[np.ndarray] = []          # per teacher, all P eigenvalues
+        self._tolerances: list[float] = []
+        self._log = False
+        self._counts = True
+        self._law = None
+        self._theory_label = ""
+        self._ks: float | None = None
+        self._context = ""
+        # Plotted data (the histogram as drawn; exported and checked by tests).
+        self.edges = np.array([0.0, 1.0])
+        self.heights = np.zeros(1)
+        self.theory_x = np.zeros(0)
+        self.theory_y = np.zeros(0)
+        self.atom_x = np.zeros(0)
+        self.atom_y = np.zeros(0)
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self.refresh()
+
+    # ------------------------------------------------------------------ widgets
+    def _build(self) -> None:
+        item = self.plot.getPlotItem()
+        self.hist_item = pg.PlotDataItem(name="eigenvalues")
+        item.addItem(self.hist_item)
+        self.zero_item = pg.PlotDataItem(pen=pg.mkPen(style.GREY, width=3, style=pg.QtCore.Qt.PenStyle.DotLine),
+                                         name="zero modes")
+        item.addItem(self.zero_item)
+        self.theory_item = pg.PlotDataItem(pen=pg.mkPen(style.VERMILLION, width=3), name="theory")
+        item.addItem(self.theory_item)
+        self.atom_item = pg.PlotDataItem(pen=pg.mkPen(style.VERMILLION, width=4), connect="pairs")
+        item.addItem(self.atom_item)
+        self.tol_line = pg.InfiniteLine(angle=90, movable=False,
+                                        pen=pg.mkPen(style.GREY, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
+                                        label="tol", labelOpts={"position": 0.92, "color": style.GREY})
+        item.addItem(self.tol_line, ignoreBounds=True)     # often 20 decades below the data
+        self.tol_line.hide()
+        self.empty_text = pg.TextItem("press Run (Ctrl+R) or change a parameter", color=style.GREY, anchor=(0.5, 0.5))
+        item.addItem(self.empty_text)
+
+        self.axis_group = QButtonGroup(self)
+        self.lin_button = QRadioButton("linear λ")
+        self.log_button = QRadioButton("log₁₀ λ")
+        self.lin_button.setChecked(True)
+        for b in (self.lin_button, self.log_button):
+            self.axis_group.addButton(b)
+        self.log_button.toggled.connect(self.set_log)
+        self.y_group = QButtonGroup(self)
+        self.count_button = QRadioButton("counts")
+        self.density_button = QRadioButton("density")
+        self.count_button.setChecked(True)
+        for b in (self.count_button, self.density_button):
+            self.y_group.addButton(b)
+        self.density_button.toggled.connect(lambda on: self.set_counts(not on))
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("axis:"))
+        bar.addWidget(self.lin_button)
+        bar.addWidget(self.log_button)
+        bar.addSpacing(16)
+        bar.addWidget(QLabel("height:"))
+        bar.addWidget(self.count_button)
+        bar.addWidget(self.density_button)
+        bar.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addLayout(bar)
+        lay.addWidget(self.plot, 1)
+
+    # ------------------------------------------------------------------ data in
+    def clear(self, context: str = "") -> None:
+        self._nonzero.clear()
+        self._all.clear()
+        self._tolerances.clear()
+        self._law = None
+        self._ks = None
+        self._theory_label = ""
+        self._context = context
+        self.refresh()
+
+    def add_result(self, result) -> None:
+        """One teacher's engine.ensemble.TeacherResult."""
+        s = result.spectrum
+        lam = np.asarray(s.eigenvalues, dtype=float)
+        self._all.append(lam)
+        self._nonzero.append(lam[lam > s.rank_tolerance])
+        self._tolerances.append(float(s.rank_tolerance))
+        self._ks = None
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def set_theory(self, law, label: str) -> None:
+        """A law from engine.laws (or None): drawn as a density of the nonzero eigenvalues."""
+        self._law = law
+        self._theory_label = label
+        self._ks = None
+        self.refresh()
+
+    def set_log(self, on: bool) -> None:
+        on = bool(on)
+        if on != self._log:
+            self._log = on
+            if self.log_button.isChecked() != on:
+                (self.log_button if on else self.lin_button).setChecked(True)
+            self.refresh()
+
+    def set_counts(self, on: bool) -> None:
+        on = bool(on)
+        if on != self._counts:
+            self._counts = on
+            if self.count_button.isChecked() != on:
+                (self.count_button if on else self.density_button).setChecked(True)
+            self.refresh()
+
+    # ------------------------------------------------------------------ data out
+    @property
+    def log_axis(self) -> bool:
+        return self._log
+
+    @property
+    def n_teachers(self) -> int:
+        return len(self._all)
+
+    def eigenvalues(self) -> np.ndarray:
+        """All eigenvalues received, pooled in teacher order (zeros included)."""
+        return np.concatenate(self._all) if self._all else np.zeros(0)
+
+    def nonzero_eigenvalues(self) -> np.ndarray:
+        return np.concatenate(self._nonzero) if self._nonzero else np.zeros(0)
+
+    @property
+    def n_zero(self) -> int:
+        return sum(a.size for a in self._all) - sum(a.size for a in self._nonzero)
+
+    def plotted_values(self) -> np.ndarray:
+        """What the histogram bins: λ > tol, or log₁₀ of it on the log axis."""
+        v = self.nonzero_eigenvalues()
+        return np.log10(v) if self._log else v
+
+    @property
+    def ks_distance(self) -> float | None:
+        return self._ks
+
+    def x_label(self) -> str:
+        return "log₁₀ λ   (λ: Hessian eigenvalue)" if self._log else "λ   (Hessian eigenvalue)"
+
+    def y_label(self) -> str:
+        if self._counts:
+            return "count per bin"
+        return "density per unit log₁₀ λ" if self._log else "density of nonzero λ"
+
+    def export_arrays(self) -> dict[str, np.ndarray]:
+        centres = 0.5 * (self.edges[:-1] + self.edges[1:])
+        return {"bin_edges": self.edges, "bin_centres": centres, "heights": self.heights,
+                "eigenvalues": self.eigenvalues(), "nonzero_eigenvalues": self.nonzero_eigenvalues(),
+                "teacher_of_eigenvalue": np.repeat(np.arange(len(self._all)), [a.size for a in self._all]),
+                "rank_tolerances": np.array(self._tolerances),
+                "theory_x": self.theory_x, "theory_y": self.theory_y,
+                "theory_atoms_x": self.atom_x[::2], "theory_atoms_height": self.atom_y[1::2],
+                "log_axis": np.array(self._log), "counts": np.array(self._counts)}
+
+    def csv_table(self) -> tuple[str, np.ndarray]:
+        """The histogram as drawn: one row per bin."""
+        x = "log10_lambda" if self._log else "lambda"
+        y = "count" if self._counts else "density"
+        header = f"{x}_left,{x}_right,{x}_centre,{y}"
+        left, right = self.edges[:-1], self.edges[1:]
+        return header, np.column_stack([left, right, 0.5 * (left + right), self.heights])
+
+    # ------------------------------------------------------------------ drawing
+    def _theory_curve(self, n_nonzero: int, width: float) -> tuple[np.ndarray, np.ndarray]:
+        law = self._law
+        if law is None:
+            return np.zeros(0), np.zeros(0)
+        lam = np.asarray(law.lam, dtype=float)
+        rho = np.asarray(law.density, dtype=float)
+        # engine.laws.Law: the law of the nonzero eigenvalues; `density` is its continuous part
+        # and `atoms` its point masses, together of total `mass` (1 up to quadrature error).
+        mass = float(getattr(law, "mass", 1.0) or 1.0)
+        ok = (lam > 0) & np.isfinite(rho)
+        lam, rho = lam[ok], rho[ok] / mass
+        if self._log:
+            x, y = np.log10(lam), rho * lam * LN10                    # change of variables to u = log₁₀ λ
+        else:
+            x, y = lam, rho
+        if self._counts:
+            y = y * n_nonzero * width
+        if self.edges.size > 1 and n_nonzero:
+            # Only where the histogram is: the law's grid reaches far into a 1e-12 tail.
+            span = self.edges[-1] - self.edges[0]
+            keep = (x >= self.edges[0] - 0.15 * span) & (x <= self.edges[-1] + 0.15 * span)
+            x, y = x[keep], y[keep]
+        return x, y
+
+    def _atom_sticks(self, n_nonzero: int, width: float) -> tuple[np.ndarray, np.ndarray]:
+        """Point masses of the law as vertical sticks: the height of the bar they would make."""
+        atoms = [(x, w) for x, w in getattr(self._law, "atoms", []) if x > 0] if self._law is not None else []
+        if not atoms:
+            return np.zeros(0), np.zeros(0)
+        mass = float(getattr(self._law, "mass", 1.0) or 1.0)
+        xs = np.array([x for x, _ in atoms])
+        ws = np.array([w for _, w in atoms]) / mass
+        if self._log:
+            xs = np.log10(xs)
+        heights = ws * n_nonzero if self._counts else ws / width
+        x = np.repeat(xs, 2)
+        y = np.column_stack([np.zeros_like(heights), heights]).ravel()
+        return x, y
+
+    def refresh(self) -> None:
+        self._timer.stop()
+        values = self.plotted_values()
+        n_nz, n_all = values.size, sum(a.size for a in self._all)
+        self.edges = bin_edges(values)
+        counts, _ = np.histogram(values, bins=self.edges)
+        width = float(self.edges[1] - self.edges[0])
+        if self._counts:
+            self.heights = counts.astype(float)
+        else:
+            self.heights = counts / (n_nz * width) if n_nz else counts.astype(float)
+        self.empty_text.setVisible(n_all == 0)
+        if n_all == 0:
+            self.hist_item.setData([], [])
+            self.empty_text.setPos(0.5, 0.5)
+        else:
+            self.hist_item.setData(self.edges, self.heights, stepMode="center", fillLevel=0,
+                                   fillBrush=style.colour(style.BLUE, 110),
+                                   pen=pg.mkPen(style.BLUE, width=2))
+        teachers = len(self._all)
+        self.hist_item.opts["name"] = (f"eigenvalues λ > tol: {n_nz} "
+                                       f"({teachers} teacher{'s' if teachers != 1 else ''})")
+        self.zero_item.opts["name"] = (f"zero modes λ ≤ tol: {n_all - n_nz} of {n_all} (not drawn)")
+        self.theory_x, self.theory_y = self._theory_curve(n_nz, width)
+        if self._law is not None and n_nz and self._ks is None:
+            try:
+                self._ks = float(self._law.ks_distance(self.nonzero_eigenvalues()))
+            except Exception:        # a law without a usable CDF: draw it, report no distance
+                self._ks = None
+        self.atom_x, self.atom_y = self._atom_sticks(n_nz, width)
+        self.atom_item.setData(self.atom_x, self.atom_y, connect="pairs")
+        if self.theory_x.size:
+            self.theory_item.setData(self.theory_x, self.theory_y)
+            ks = f", KS = {self._ks:.3f}" if self._ks is not None else ""
+            self.theory_item.opts["name"] = f"{self._theory_label}{ks}"
+            self.theory_item.show()
+        else:
+            self.theory_item.setData([], [])
+            self.theory_item.hide()
+        tol = max(self._tolerances) if self._tolerances else 0.0
+        if self._log and tol > 0 and n_all:
+            self.tol_line.setValue(math.log10(tol))
+            self.tol_line.show()
+        else:
+            self.tol_line.hide()
+        self._rebuild_legend()
+        style.set_labels(self.plot, self.x_label(), self.y_label())
+        self.plot.getPlotItem().enableAutoRange()
+        self.updated.emit()
+
+    def _rebuild_legend(self) -> None:
+        legend = self.plot.getPlotItem().legend
+        legend.clear()
+        # Put the legend in the top corner away from the bulk of the histogram.
+        if self.heights.size > 1 and self.heights.any():
+            centre = np.average(np.arange(self.heights.size), weights=self.heights) / (self.heights.size - 1)
+            if centre > 0.55:
+                legend.anchor((0, 0), (0, 0), offset=(10, 10))
+            else:
+                legend.anchor((1, 0), (1, 0), offset=(-10, 10))
+        if self._all:
+            legend.addItem(self.hist_item, self.hist_item.opts["name"])
+            legend.addItem(self.zero_item, self.zero_item.opts["name"])
+        if self.theory_item.isVisible():
+            legend.addItem(self.theory_item, self.theory_item.opts["name"])

@@ -1,0 +1,69 @@
+"""Fonts, colours and plot set-up shared by the views: large type for a projector, white
+backgrounds so screenshots and exported figures can go straight into a paper."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QFont
+
+# Okabe–Ito: distinguishable with every common colour-vision deficiency.
+BLUE = "#0072B2"
+ORANGE = "#E69F00"
+GREEN = "#009E73"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+SKY = "#56B4E9"
+YELLOW = "#C9B800"     # a darker yellow that reads on white
+BLACK = "#000000"
+GREY = "#777777"
+
+SLOW_MODE_COLOURS = [VERMILLION, GREEN, PURPLE, SKY, ORANGE, YELLOW, BLUE]
+
+TICK_PT = 12
+LABEL_PT = 14
+LEGEND_PT = 12
+TITLE_PT = 15
+
+_configured = False
+
+
+def configure_pyqtgraph() -> None:
+    global _configured
+    if not _configured:
+        pg.setConfigOptions(background="w", foreground="k", antialias=True)
+        _configured = True
+
+
+def colour(name: str, alpha: int = 255) -> QColor:
+    c = QColor(name)
+    c.setAlpha(alpha)
+    return c
+
+
+def make_plot(title: str = "", legend_offset=(-10, 10)) -> pg.PlotWidget:
+    """A white PlotWidget with large fonts, a grid and a legend."""
+    configure_pyqtgraph()
+    w = pg.PlotWidget()
+    item = w.getPlotItem()
+    tick_font = QFont()
+    tick_font.setPointSize(TICK_PT)
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setTickFont(tick_font)
+        axis.setTextPen("k")
+        axis.setPen(pg.mkPen("k", width=1))
+        axis.enableAutoSIPrefix(False)      # "(x1e-06)" on a log axis only confuses
+    item.showGrid(x=True, y=True, alpha=0.15)
+    if title:
+        item.setTitle(title, size=f"{TITLE_PT}pt", color="k")
+    legend = item.addLegend(offset=legend_offset, labelTextSize=f"{LEGEND_PT}pt",
+                            labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 215),
+                            pen=pg.mkPen("#bbbbbb"))
+    legend.setZValue(100)
+    return w
+
+
+def set_labels(plot: pg.PlotWidget, x: str, y: str) -> None:
+    style = {"font-size": f"{LABEL_PT}pt", "color": "#000"}
+    item = plot.getPlotItem()
+    item.setLabel("bottom", x, **style)
+    item.setLabel("left", y, **style)

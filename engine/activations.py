@@ -29,7 +29,7 @@ class Activation:
     name: str                      # canonical spelling, parseable by parse_activation
     derivs: tuple[Callable[[Array], Array], ...] = field(repr=False, compare=False)
     coefficients: tuple[float, ...] | None = None   # polynomial coefficients c_m (None: not a polynomial)
-    quadrature_nodes: int = 64     # Gauss-Hermite nodes per dimension for population Hessians
+    quadrature_nodes: int | None = None   # Gauss–Hermite nodes that integrate it exactly (polynomials)
     shared: Callable[[Array], tuple] | None = field(default=None, repr=False, compare=False)
 
     def g(self, z: Array) -> Array:
@@ -122,11 +122,9 @@ def parse_activation(spec: str) -> Activation:
     if text == "cubic":
         return _polynomial("cubic", [0.0, 0.0, 0.0, 1.0])
     if text == "erf":
-        # Gauss-Hermite converges geometrically for this entire function: ~1e-14 at Q = 60.
-        return Activation("erf", _erf_derivs(), None, quadrature_nodes=64, shared=_erf_shared)
+        return Activation("erf", _erf_derivs(), None, shared=_erf_shared)
     if text == "tanh":
-        # Poles at ±iπ/2 slow Gauss-Hermite down: Q ≈ 250 for ~1e-12 (science.md §2).
-        return Activation("tanh", _tanh_derivs(), None, quadrature_nodes=256, shared=_tanh_shared)
+        return Activation("tanh", _tanh_derivs(), None, shared=_tanh_shared)
     if text.startswith("power:"):
         try:
             k = int(text[6:])

@@ -17,7 +17,9 @@ from .model import Teacher
 
 # Bound the (neurons × Q × Q) work arrays to keep memory flat for tanh's Q = 256.
 _MAX_CHUNK_ELEMENTS = 4_000_000
-MAX_NODES = 2048   # beyond this (very wide σ1) a run would take minutes; accuracy then degrades
+MAX_NODES = 2001   # beyond this (σ1 ≈ 10× default) a run takes minutes; accuracy then degrades
+TRAPEZOID_HALF_WIDTH = 9.0
+TRAPEZOID_SPACING = 0.2
 
 
 def hermite_rule(q: int) -> tuple[np.ndarray, np.ndarray]:
@@ -26,17 +28,35 @@ def hermite_rule(q: int) -> tuple[np.ndarray, np.ndarray]:
     return z, w / math.sqrt(2.0 * math.pi)
 
 
-def default_nodes(teacher: Teacher, act: Activation) -> int:
-    """Nodes per dimension for ~1e-13 accuracy at this teacher.
+def trapezoid_rule(q: int) -> tuple[np.ndarray, np.ndarray]:
+    """q equally spaced nodes on [−Z, Z] with Gaussian weights, for E[f(z)], z ~ N(0, 1).
 
-    Polynomials: exact at degree + 2. erf and tanh: the integrands g^(k)(√C_jj z) sharpen as
-    the pre-activation variance C_jj grows (tanh's poles at ±iπ/2 move to ±iπ/(2√C_jj) in z),
-    and Gauss–Hermite needs about Q ∝ C_jj nodes (measured: tests/test_hessian.py).
+    For f analytic in a strip |Im z| < d the error falls like e^{−2πd/h} (h the spacing): no
+    polynomial assumption, so it suits erf and tanh, whose steep saturation (and tanh's poles at
+    ±iπ/2, science.md §2) make Gauss–Hermite need hundreds of nodes — measured 40–100× slower for
+    the same 1e-14 accuracy. The tail beyond Z = 9 weighs e^{−40}.
+    """
+    z = np.linspace(-TRAPEZOID_HALF_WIDTH, TRAPEZOID_HALF_WIDTH, q)
+    h = z[1] - z[0]
+    return z, h * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+
+
+def quadrature_rule(teacher: Teacher, act: Activation, nodes: int | None = None):
+    """The 1-D rule (nodes, weights) for this teacher, and its node count.
+
+    Polynomials: Gauss–Hermite with degree + 2 nodes, exact. erf, tanh: the trapezoidal rule
+    with spacing h = 0.2/√max(1, C_jj): in z the integrand g(√C_jj z) has its singularities (or
+    steepest rise) at distance ∝ 1/√C_jj, so the spacing shrinks with the widest neuron
+    (measured 3e-14 relative, tests/test_hessian.py).
     """
     if act.coefficients is not None:
-        return act.quadrature_nodes
-    widest = float(np.max(np.einsum("jk,jk->j", teacher.W1, teacher.W1)))
-    return int(min(MAX_NODES, 8 * math.ceil(act.quadrature_nodes * max(1.0, widest) / 8)))
+        q = nodes or act.quadrature_nodes
+        return hermite_rule(q) + (q,)
+    if nodes is None:
+        widest = float(np.max(np.einsum("jk,jk->j", teacher.W1, teacher.W1)))
+        h = TRAPEZOID_SPACING / math.sqrt(max(1.0, widest))
+        nodes = min(MAX_NODES, 2 * math.ceil(TRAPEZOID_HALF_WIDTH / h) + 1)
+    return trapezoid_rule(nodes) + (nodes,)
 
 
 def pair_expectations(teacher: Teacher, act: Activation, nodes: int | None = None,
@@ -46,8 +66,7 @@ def pair_expectations(teacher: Teacher, act: Activation, nodes: int | None = Non
     Keys 'ab': '00', '11', '20', '22', '13', '31' (digits are derivative orders at u_j, u_l).
     """
     state = state or null_state()
-    q = nodes or default_nodes(teacher, act)
-    z, w = hermite_rule(q)
+    z, w, q = quadrature_rule(teacher, act, nodes)
     W1 = teacher.W1
     nh = W1.shape[0]
     C = W1 @ W1.T

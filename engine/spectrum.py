@@ -14,7 +14,7 @@ import numpy as np
 from .activations import Activation
 from .jobs import JobState, null_state
 from .model import Teacher, jacobian
-from .population import default_nodes, population_hessian
+from .population import population_hessian, quadrature_rule
 
 EPS = np.finfo(np.float64).eps
 
@@ -35,7 +35,7 @@ class Spectrum:
     mode: str                      # "sample" or "population"
     n_samples: int | None
     eigenvectors: np.ndarray | None = field(default=None, repr=False)   # columns match eigenvalues
-    quadrature_nodes: int | None = None   # Gauss–Hermite nodes used (population mode)
+    quadrature_nodes: int | None = None   # quadrature nodes per dimension (population mode)
 
     def rank_at(self, tolerance: float) -> int:
         """Rank for another tolerance in eigenvalue units (the GUI's draggable line)."""
@@ -67,6 +67,23 @@ def linear_singular_values(teacher: Teacher, X: np.ndarray) -> np.ndarray:
     return np.linalg.svd(X @ L, compute_uv=False)
 
 
+def _right_singular_vectors(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Singular values and all P right singular vectors of J (rows of Vᵀ), null space included.
+
+    Through a QR first, so the N×P left factor U — never needed — is never computed: for
+    N ≫ P that is most of the work of a plain SVD with vectors.
+    """
+    n, p = J.shape
+    if n >= p:
+        _, sv, vt = np.linalg.svd(np.linalg.qr(J, mode="r"))
+        return sv, vt
+    # Jᵀ = Q R: J = R_nᵀ Q_nᵀ with R_n = U_r Σ V_rᵀ, so J's right singular vectors are Q_n U_r,
+    # and the rest of Q spans J's null space (the dynamics need a full basis).
+    Q, R = np.linalg.qr(J.T, mode="complete")
+    ur, sv, _ = np.linalg.svd(R[:n])
+    return sv, np.vstack([(Q[:, :n] @ ur).T, Q[:, n:].T])
+
+
 def sample_spectrum(teacher: Teacher, act: Activation, X: np.ndarray, rtol: float | None = None,
                     vectors: bool = False, state: JobState | None = None) -> Spectrum:
     """Spectrum of H = JᵀJ/N from N inputs X (N×Ni)."""
@@ -78,8 +95,7 @@ def sample_spectrum(teacher: Teacher, act: Activation, X: np.ndarray, rtol: floa
     J = jacobian(teacher, act, X)
     state.check()
     if vectors:
-        # All P right singular vectors: the null space is needed too (full basis for dynamics).
-        _, sv, vt = state.run_interruptible(lambda: np.linalg.svd(J, full_matrices=n < p))
+        sv, vt = state.run_interruptible(lambda: _right_singular_vectors(J))
         return _sample_from_singular_values(sv, p, n, rtol, teacher.w2_norm_sq, vt)
     # numpy's linalg (unlike scipy's f2py LAPACK wrappers) releases the GIL, which is what lets
     # run_interruptible return on cancel while the call is still running.
@@ -111,7 +127,7 @@ def population_spectrum(teacher: Teacher, act: Activation, rtol: float | None = 
         eig = np.zeros(p)
         eig[p - teacher.ni:] = np.sort(s + mu)
     else:
-        q = nodes or default_nodes(teacher, act)
+        q = quadrature_rule(teacher, act, nodes)[2]
         H = population_hessian(teacher, act, q, state)
         if vectors:
             eig, vecs = state.run_interruptible(lambda: np.linalg.eigh(H))

@@ -10,7 +10,7 @@ from scipy.special import roots_hermitenorm
 from engine.activations import parse_activation
 from engine.model import (Teacher, jacobian, sample_inputs, sample_teacher, teacher_rng,
                           unflatten)
-from engine.population import default_nodes, population_hessian
+from engine.population import hermite_rule, population_hessian, quadrature_rule
 from engine.spectrum import population_spectrum, sample_hessian, sample_spectrum
 
 ALL = ["linear", "quadratic", "cubic", "power:4", "poly:0.5,1,-0.3,0.2", "erf", "tanh"]
@@ -168,17 +168,25 @@ def test_population_erf_blocks_match_closed_forms():
 
 
 @pytest.mark.parametrize("name", ["erf", "tanh"])
-def test_population_quadrature_has_converged_at_the_default_nodes(name):
+@pytest.mark.parametrize("s1", [None, 0.6])          # default, and 1.7× wider pre-activations
+def test_population_quadrature_has_converged_at_the_default_nodes(name, s1, monkeypatch):
     act = parse_activation(name)
-    t = make(6, 5, seed=11, s1=0.6)          # wider than default: harder to converge
-    q = default_nodes(t, act)
-    assert q > act.quadrature_nodes           # the rule adapted to the wider pre-activations
+    t = make(6, 5, seed=11, s1=s1)
+    q = quadrature_rule(t, act)[2]
     e_default = np.linalg.eigvalsh(population_hessian(t, act))
-    e_double = np.linalg.eigvalsh(population_hessian(t, act, nodes=2 * q))
-    assert np.abs(e_default - e_double).max() <= 1e-12 * e_double[-1]
-    # and too few nodes is visibly worse, so the check above can fail
-    e_few = np.linalg.eigvalsh(population_hessian(t, act, nodes=8))
-    assert np.abs(e_few - e_double).max() > 1e-8 * e_double[-1]
+    e_finer = np.linalg.eigvalsh(population_hessian(t, act, nodes=2 * q - 1))   # half the spacing
+    scale = e_finer[-1]
+    assert np.abs(e_default - e_finer).max() <= 1e-12 * scale
+    # an independent rule: Gauss–Hermite with many nodes agrees too
+    z, w = hermite_rule(1200)
+    import engine.population as pop
+    monkeypatch.setattr(pop, "quadrature_rule", lambda *a, **k: (z, w, 1200))
+    e_gh = np.linalg.eigvalsh(population_hessian(t, act))
+    monkeypatch.undo()
+    assert np.abs(e_default - e_gh).max() <= 1e-12 * scale
+    # and too few nodes is visibly worse, so the checks above can fail
+    e_few = np.linalg.eigvalsh(population_hessian(t, act, nodes=15))
+    assert np.abs(e_few - e_finer).max() > 1e-8 * scale
 
 
 def test_sample_hessian_converges_to_population_like_one_over_sqrt_n():

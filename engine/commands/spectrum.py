@@ -17,9 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rank tolerance relative to the largest singular value of J (sample mode, "
                              "default max(N,P)·ε) or to the largest eigenvalue of H (population, default P·ε)")
     parser.add_argument("--nodes", type=int, metavar="Q",
-                        help="Gauss–Hermite nodes per dimension, population mode (default: exact for "
-                             "polynomials; erf 64 and tanh 256 times max(1, largest w_j·w_j), "
-                             "enough for ~1e-12)")
+                        help="quadrature nodes per dimension, population mode (default: Gauss–Hermite, "
+                             "exact, for polynomials; for erf and tanh a trapezoidal rule with spacing "
+                             "0.2/√max(1, max_j |w_j|²), converged to ~1e-13)")
     add_json_output(parser)
 
 

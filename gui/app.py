@@ -88,7 +88,10 @@ def run_gui(args) -> int:
         window.open_config(config_path)
     else:
         window.preview()
-    return app.exec()
+    code = app.exec()
+    from .engine_process import POOL
+    POOL.shutdown()
+    return code
 
 
 def _screenshot(app, preset: str | None, config_path: str | None, out: str) -> int:
@@ -141,4 +144,6 @@ def _screenshot(app, preset: str | None, config_path: str | None, out: str) -> i
         window.confirm_close_answer = True
         window.close()
         shutdown()
+        from .engine_process import POOL
+        POOL.shutdown()
         return code

@@ -96,7 +96,7 @@ class DynamicsView(QWidget):
         self.refresh()
 
     def set_start(self, start) -> None:
-        """engine.dynamics.DynamicsStart: eigenbasis, δ0, η, the slow modes and predictions."""
+        """gui.engine_process.DynamicsStartInfo: eigenvalues, c_k, η, slow modes, predictions."""
         self.start = start
         m = len(start.slow_modes)
         self.energy_actual = np.zeros((0, m))
@@ -139,7 +139,7 @@ class DynamicsView(QWidget):
     # ------------------------------------------------------------------ data out
     @property
     def flow(self) -> bool:
-        return bool(self.start is not None and self.start.problem.config.flow)
+        return bool(self.start is not None and self.start.flow)
 
     def prediction(self) -> np.ndarray:
         return self.data["loss_flow" if self.flow else "loss_linearized"]
@@ -241,7 +241,7 @@ class DynamicsView(QWidget):
         s = self.start
         lam_max = float(np.asarray(s.eigenvalues)[-1])
         eta = f"η = {s.lr:.3g} = {s.lr * lam_max:.3g}/λ_max (stable below 2/λ_max = {s.stability_limit:.3g})"
-        total = s.problem.config.steps
+        total = s.steps
         parts = [eta, f"step {self.last_step}/{total}"]
         if self.data["loss"].size:
             parts.append(f"loss {self.data['loss'][-1]:.3g} (start {s.initial_loss:.3g})")

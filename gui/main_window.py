@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QHBoxLayout,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QScrollArea,
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
-from engine.ensemble import Problem, iter_spectra, prepare
+from engine.ensemble import Problem, prepare
 from engine.errors import InputError
 
 from . import export, style
@@ -27,6 +27,7 @@ from .config import (dynamics_config, dynamics_spectrum_config, load_config, nor
                      save_config, spectrum_config)
 from .config_panel import ConfigPanel
 from .dynamics_view import DynamicsView
+from .engine_process import POOL, DynamicsStartInfo
 from .lesson_panel import LessonPanel
 from .presets import find_preset, list_presets
 from .rank_view import RankView
@@ -90,6 +91,8 @@ class MainWindow(QMainWindow):
         self._debounce.timeout.connect(self.preview)
         self.config_panel.changed.connect(self._config_changed)
         self._restore_settings()
+        POOL.reopen()
+        POOL.prewarm(1)                 # an engine process ready before the first run
         self._set_idle("Ready. Choose a preset, change a setting, or press Run (Ctrl+R).")
 
     # ================================================================== layout
@@ -445,7 +448,8 @@ class MainWindow(QMainWindow):
                     dyn_note = "Dynamics trains on N samples: switch data to “N samples” to train."
                 elif full:
                     from engine.dynamics import prepare_dynamics
-                    dyn = prepare_dynamics(dynamics_spectrum_config(config), dynamics_config(config))
+                    dyn = (dynamics_spectrum_config(config), dynamics_config(config))
+                    prepare_dynamics(*dyn)          # bad settings fail here, before any work
                 else:
                     dyn_note = "Settings changed: press Run (Ctrl+R) to train."
         except InputError as exc:
@@ -483,7 +487,7 @@ class MainWindow(QMainWindow):
             self.dynamics_view.clear("Waiting for the spectrum…")
         self._pending_dynamics = dyn
         self._start_theory(problem)
-        job = Job("spectrum", lambda state: iter_spectra(run_problem, state), self)
+        job = Job("spectrum", "gui.engine_process:spectrum_task", (run_problem.config,), self)
         job.result.connect(self._spectrum_result)
         self._start_job(job)
         self._update_status()
@@ -500,7 +504,9 @@ class MainWindow(QMainWindow):
         job.start()
 
     def cancel(self, quiet: bool = False) -> None:
-        """Esc: stop every job of the current run (partial results stay on screen)."""
+        """Esc: stop every job of the current run (partial results stay on screen).
+
+        quiet: the run is being replaced by a new one (no message, no run_finished)."""
         if not self._jobs:
             return
         jobs = list(self._jobs.values())
@@ -554,7 +560,8 @@ class MainWindow(QMainWindow):
         else:
             self.progress_label.setText("failed")
         self._update_status()
-        self.run_finished.emit(status)
+        if not quiet:                  # a run replaced by a new one has no "end" of its own
+            self.run_finished.emit(status)
 
     # ---------------------------------------------------------------- spectrum results
     def _spectrum_result(self, result) -> None:
@@ -594,8 +601,8 @@ class MainWindow(QMainWindow):
         if not problem.act.is_linear or problem.teacher is not None:
             return
         try:
-            from engine import laws
-        except ImportError:           # the theory module is optional for the GUI
+            import engine.laws  # noqa: F401  (optional: no theory curve without it)
+        except ImportError:
             return
         ni, nh, s1, s2, n = problem.ni, problem.nh, problem.sigma1, problem.sigma2, problem.n_samples
         if problem.n_teachers == 1 and s is None:
@@ -606,36 +613,23 @@ class MainWindow(QMainWindow):
             label = ("theory: χ² ⊛ Marchenko–Pastur (N → ∞)" if n is None
                      else f"theory: finite-data law, pooled ({where})")
 
-            def fn(state):
-                state.report(0.0, "theory law")
-                yield laws.linear_law(ni, nh, s1, s2, n)
+            args = ("pooled", (ni, nh, s1, s2, n))
         else:
             label = f"theory: Marchenko–Pastur shifted by ‖W2‖² = {s:.3g} ({where})"
-
-            def fn(state):
-                state.report(0.0, "theory law")
-                yield laws.conditional_law(ni, nh, s1, s, n)
-
-        job = Job("theory", fn, self)
+            args = ("conditional", (ni, nh, s1, s, n))
+        job = Job("theory", "gui.engine_process:theory_task", args, self)
         job.result.connect(lambda law: self.spectrum_view.set_theory(law, label))
         self._start_job(job)
 
     # ---------------------------------------------------------------- dynamics
-    def _start_dynamics(self, dyn_problem) -> None:
-        from engine.dynamics import iter_trajectory, start_dynamics
-
-        def fn(state):
-            start = start_dynamics(dyn_problem, state.sub(0.0, 0.05))
-            yield start
-            yield from iter_trajectory(start, state.sub(0.05, 1.0))
-
+    def _start_dynamics(self, configs) -> None:
         self.dynamics_view.clear("Decomposing the Hessian (all P eigenvectors)…")
-        job = Job("dynamics", fn, self)
+        job = Job("dynamics", "gui.engine_process:dynamics_task", configs, self)
         job.result.connect(self._dynamics_result)
         self._start_job(job)
 
     def _dynamics_result(self, item) -> None:
-        if hasattr(item, "delta0"):           # DynamicsStart
+        if isinstance(item, DynamicsStartInfo):
             self.dynamics_view.set_start(item)
         else:                                  # TrajectoryChunk
             self.dynamics_view.add_chunk(item)

@@ -1,30 +1,33 @@
-"""Engine jobs off the GUI thread.
+"""Engine jobs off the GUI thread, with progress, partial results, errors and cancel as signals.
 
-A `Job` wraps a function `fn(state) -> iterable` (an engine generator such as
-`iter_spectra(problem, state)`) and runs it in its own QThread. Each item the generator yields
-arrives on the GUI thread as `result(object)`; progress as `progress(float, str)`; a failure as
-`error(str)` (one line, never an exception in the GUI thread); and at the end exactly one
-`finished(str)` with status "finished", "cancelled" or "error".
+A `Job` runs one task of gui.engine_process (a generator function in a warm child process, so
+that no LAPACK call holding the GIL can freeze the window) from its own QThread. Each item the
+task yields arrives on the GUI thread as `result(object)`; progress as `progress(float, str)`;
+a failure as `error(str)` (one line); at the end exactly one `finished(str)` with status
+"finished", "cancelled" or "error". After `cancel()` nothing more is delivered but `finished`.
+
+Cancel: the child's engine JobState is cancelled (it stops within ~50 ms between calls); if it is
+stuck inside one long call, the child is killed after KILL_AFTER seconds and a fresh process is
+warmed up in the background.
 
 Lifetime rules (qt-notes.md): the QThread subclass lives in the GUI thread and only its `run`
-executes in the new thread, so every signal it emits is queued to the GUI thread. A running Job
-is kept alive by the module-level `_LIVE` set until its thread has finished *and* been waited
-for; only then is the Python reference dropped (on the next turn of the event loop), so no
-QThread is ever destroyed while running and no deleted C++ object is touched.
+executes in the new thread, so every signal it emits is queued to the GUI thread. A Job is kept
+alive by the module-level `_LIVE` set until its thread has finished and been waited for; the
+reference is dropped only on the next turn of the event loop, so no QThread is destroyed while
+running and no deleted C++ object is touched.
 """
 from __future__ import annotations
 
-import sys
+import threading
 import time
-import traceback
-from typing import Callable, Iterable
+from typing import Iterable
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from engine.errors import Cancelled, InputError
-from engine.jobs import JobState
+from .engine_process import POOL
 
-PROGRESS_INTERVAL = 0.05      # seconds between progress signals (the last one always goes out)
+KILL_AFTER = 0.3      # seconds a cancelled child may take to stop by itself
+POLL = 0.02           # seconds between checks of the pipe and the cancel flag
 
 _LIVE: set["Job"] = set()
 
@@ -35,58 +38,84 @@ class _JobThread(QThread):
     error = Signal(str)
     done = Signal(str)
 
-    def __init__(self, fn: Callable[[JobState], Iterable], state_box: list):
+    def __init__(self, spec: str, args: tuple, cancel_flag: threading.Event):
         super().__init__()
-        self._fn = fn
-        self._state_box = state_box
+        self._spec, self._args, self._cancel = spec, args, cancel_flag
 
     def run(self) -> None:  # runs in the new thread
-        state: JobState = self._state_box[0]
-        status = "finished"
+        self.done.emit(self._run())
+
+    def _run(self) -> str:
         try:
-            for item in self._fn(state):
-                state.check()
-                self.result.emit(item)
-        except Cancelled:
-            status = "cancelled"
-        except InputError as exc:
-            self.error.emit(str(exc))
-            status = "error"
-        except MemoryError:
-            self.error.emit("out of memory: use fewer samples, smaller Ni/Nh, or population mode")
-            status = "error"
-        except Exception as exc:  # any bug must end up as a message, not a dead thread
-            traceback.print_exc(file=sys.stderr)
-            first = str(exc).splitlines()[0] if str(exc) else ""
-            self.error.emit(f"unexpected error: {exc.__class__.__name__}: {first}")
-            status = "error"
-        self.done.emit(status)
+            w = POOL.acquire()
+        except Exception as exc:
+            self.error.emit(f"could not start an engine process: {exc}")
+            return "error"
+        try:
+            w.send(("run", self._spec, self._args))
+        except Exception as exc:          # e.g. an argument that does not pickle
+            POOL.discard(w)
+            self.error.emit(f"unexpected error: could not send the job ({exc.__class__.__name__}: {exc})")
+            return "error"
+        cancel_at = None
+        while True:
+            if cancel_at is None and self._cancel.is_set():
+                cancel_at = time.monotonic()
+                try:
+                    w.send(("cancel",))
+                except OSError:
+                    pass
+            try:
+                ready = w.conn.poll(POLL)
+                msg = w.conn.recv() if ready else None
+            except (EOFError, OSError):
+                ready, msg = True, None
+            if ready and msg is None or (not ready and not w.alive()):
+                POOL.discard(w)
+                POOL.prewarm(1)
+                if cancel_at is not None:
+                    return "cancelled"
+                self.error.emit("the engine process ended unexpectedly (out of memory?); "
+                                "try smaller sizes or fewer samples")
+                return "error"
+            if msg is not None:
+                kind = msg[0]
+                if kind == "done":
+                    POOL.release(w)
+                    return "cancelled" if cancel_at is not None else msg[1]
+                if cancel_at is None:
+                    if kind == "result":
+                        self.result.emit(msg[1])
+                    elif kind == "progress":
+                        self.progress.emit(msg[1], msg[2])
+                    elif kind == "error":
+                        self.error.emit(msg[1])
+            elif cancel_at is not None and time.monotonic() - cancel_at > KILL_AFTER:
+                POOL.discard(w)           # stuck in one long call: stop it the hard way
+                POOL.prewarm(1)
+                return "cancelled"
 
 
 class Job(QObject):
-    """One engine computation in its own thread. Create, connect, `start()`; `cancel()` any time."""
+    """One engine task ("module:function", args) in a child process. Connect, `start()`, `cancel()`."""
 
     progress = Signal(float, str)
     result = Signal(object)
     error = Signal(str)
     finished = Signal(str)
 
-    def __init__(self, name: str, fn: Callable[[JobState], Iterable], parent: QObject | None = None):
+    def __init__(self, name: str, spec: str, args: Iterable = (), parent: QObject | None = None):
         super().__init__(parent)
         self.name = name
         self.status: str | None = None          # set when finished
-        self._cancel_requested = False
-        self._last_progress = 0.0
-        box: list = []
-        self._thread = _JobThread(fn, box)
-        box.append(JobState(self._report))      # JobState calls _report in the worker thread
-        self._state: JobState = box[0]
+        self._cancel_flag = threading.Event()
+        self._thread: _JobThread | None = _JobThread(spec, tuple(args), self._cancel_flag)
         self._thread.progress.connect(self._on_progress)
         self._thread.result.connect(self._on_result)
         self._thread.error.connect(self._on_error)
         self._thread.done.connect(self._on_done)
         self._thread.finished.connect(self._on_thread_finished)
-        self._done_status = "finished"
+        self._done_status = "error"
 
     # ---------------------------------------------------------------- control (GUI thread)
     def start(self) -> None:
@@ -94,13 +123,12 @@ class Job(QObject):
         self._thread.start()
 
     def cancel(self) -> None:
-        """Ask the computation to stop (effective within ~50 ms); further results are dropped."""
-        self._cancel_requested = True
-        self._state.cancel()
+        """Stop the computation; nothing but `finished` is delivered after this."""
+        self._cancel_flag.set()
 
     @property
     def cancel_requested(self) -> bool:
-        return self._cancel_requested
+        return self._cancel_flag.is_set()
 
     def is_running(self) -> bool:
         return self.status is None
@@ -110,27 +138,20 @@ class Job(QObject):
         thread = self._thread
         return True if thread is None else bool(thread.wait(msecs))
 
-    # ---------------------------------------------------------------- worker thread side
-    def _report(self, fraction: float, message: str) -> None:
-        now = time.monotonic()
-        if fraction >= 1.0 or now - self._last_progress >= PROGRESS_INTERVAL:
-            self._last_progress = now
-            self._thread.progress.emit(fraction, message)
-
     # ---------------------------------------------------------------- slots (GUI thread)
     @Slot(float, str)
     def _on_progress(self, fraction: float, message: str) -> None:
-        if not self._cancel_requested:
+        if not self.cancel_requested:
             self.progress.emit(fraction, message)
 
     @Slot(object)
     def _on_result(self, item) -> None:
-        if not self._cancel_requested:
+        if not self.cancel_requested:
             self.result.emit(item)
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
-        if not self._cancel_requested:
+        if not self.cancel_requested:
             self.error.emit(message)
 
     @Slot(str)
@@ -142,12 +163,10 @@ class Job(QObject):
         thread = self._thread
         if thread is not None:
             thread.wait()                     # finished is emitted just before run() returns
-        status = "cancelled" if self._cancel_requested else self._done_status
+        status = "cancelled" if self.cancel_requested else self._done_status
         self.status = status
         self.finished.emit(status)
-        # Drop the last references only on the next turn of the event loop, after every
-        # queued signal of this thread has been delivered.
-        QTimer.singleShot(0, self._release)
+        QTimer.singleShot(0, self._release)   # after every queued signal of this thread
 
     def _release(self) -> None:
         self._thread = None
@@ -155,11 +174,12 @@ class Job(QObject):
 
 
 def live_jobs() -> list[Job]:
-    return [job for job in _LIVE if job.is_running()]
+    """Jobs whose thread has not ended yet (including cancelled ones still stopping)."""
+    return [job for job in _LIVE if job._thread is not None and job._thread.isRunning()]
 
 
 def shutdown(jobs: Iterable[Job] | None = None, timeout_ms: int = 3000) -> bool:
-    """Cancel the given jobs (default: all running ones) and wait for their threads to end."""
+    """Cancel the given jobs (default: all live ones) and wait for their threads to end."""
     jobs = list(live_jobs() if jobs is None else jobs)
     for job in jobs:
         job.cancel()

@@ -1,0 +1,54 @@
+"""`python main.py --preset NAME --screenshot OUT.png`, run as a user runs it (a subprocess)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, timeout=180):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=timeout)
+
+
+def test_preset_screenshot_runs_to_completion_and_writes_a_png(tmp_path):
+    out = tmp_path / "shot.png"
+    r = run("--preset", "07_erf_slow_tail", "--screenshot", out)
+    assert r.returncode == 0, r.stderr
+    image = QImage(str(out))
+    assert not image.isNull()
+    assert (image.width(), image.height()) == (1680, 1050)
+    # Not a blank window: the plots put many distinct colours on it.
+    colours = {image.pixel(x, y) for x in range(0, 1680, 7) for y in range(0, 1050, 7)}
+    assert len(colours) > 50
+    assert [p.name for p in tmp_path.iterdir()] == ["shot.png"]
+
+
+def test_config_screenshot(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"activation": "cubic", "ni": 5, "nh": 7, "teachers": 3, "seed": 2}))
+    out = tmp_path / "c.png"
+    r = run("--config", cfg, "--screenshot", out)
+    assert r.returncode == 0, r.stderr
+    assert not QImage(str(out)).isNull()
+
+
+def test_bad_names_fail_with_one_line_and_status_2(tmp_path):
+    out = tmp_path / "never.png"
+    r = run("--preset", "no_such_preset", "--screenshot", out)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: no preset named 'no_such_preset'")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    r = run("--config", bad, "--screenshot", out)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "not valid JSON" in r.stderr
+    r = run("--preset", "03_quadratic", "--screenshot", tmp_path / "missing" / "x.png")
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    assert not out.exists()

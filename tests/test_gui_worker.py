@@ -1,0 +1,165 @@
+"""gui.worker.Job: engine tasks in child processes, streamed back as Qt signals.
+
+The tasks below run in the child (spec "tests.test_gui_worker:NAME"): they must be importable
+from a fresh interpreter, which this module is (the project root is on the child's path).
+"""
+import os
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+
+from engine.errors import InputError
+
+SPEC = "tests.test_gui_worker:"
+
+
+# ---------------------------------------------------------------- tasks (run in the child)
+def counting_task(state, n, delay):
+    for i in range(n):
+        state.report(i / n, f"item {i}")
+        time.sleep(delay)
+        state.check()
+        yield i
+
+
+def failing_task(state):
+    yield 1
+    raise RuntimeError("boom")
+
+
+def input_error_task(state):
+    raise InputError("Ni must be a positive whole number, got 0; set --ni")
+    yield  # pragma: no cover
+
+
+def pid_task(state):
+    yield os.getpid()
+
+
+def cooperative_forever_task(state):
+    i = 0
+    while True:
+        state.check()
+        time.sleep(0.005)
+        yield i
+        i += 1
+
+
+def stuck_task(state):
+    yield "started"
+    time.sleep(30)                      # one long call that never looks at the cancel flag
+    yield "never"
+
+
+def crashing_task(state):
+    yield "about to crash"
+    os._exit(3)
+
+
+def gil_holding_task(state, seconds):
+    """np.linalg.svd without vectors holds the GIL for its whole duration (numpy 2.4)."""
+    a = np.random.default_rng(0).standard_normal((3000, 400))
+    t0 = time.monotonic()
+    n = 0
+    while time.monotonic() - t0 < seconds:
+        np.linalg.svd(a, compute_uv=False)
+        n += 1
+    yield n
+
+
+# ---------------------------------------------------------------- helpers (GUI side)
+def run_job(qtbot, name, *args, timeout=20_000, cancel_after=None):
+    from gui.worker import Job
+
+    job = Job("test", SPEC + name, args)
+    got = {"results": [], "progress": [], "errors": [], "finished": []}
+    job.result.connect(got["results"].append)
+    job.progress.connect(lambda f, m: got["progress"].append((f, m)))
+    job.error.connect(got["errors"].append)
+    job.finished.connect(got["finished"].append)
+    with qtbot.waitSignal(job.finished, timeout=timeout):
+        job.start()
+        if cancel_after is not None:
+            qtbot.waitUntil(lambda: len(got["results"]) >= cancel_after, timeout=timeout)
+            got["cancel_time"] = time.monotonic()
+            job.cancel()
+    got["end_time"] = time.monotonic()
+    assert job.wait(5000)
+    return got
+
+
+def test_results_and_progress_stream_in_order(qtbot):
+    got = run_job(qtbot, "counting_task", 6, 0.06)
+    assert got["results"] == list(range(6))
+    assert got["finished"] == ["finished"] and not got["errors"]
+    fractions = [f for f, _ in got["progress"]]
+    assert fractions == sorted(fractions) and len(fractions) >= 3
+    assert got["progress"][0][1] == "item 0"
+
+
+def test_an_exception_in_the_task_becomes_one_message(qtbot):
+    got = run_job(qtbot, "failing_task")
+    assert got["results"] == [1]
+    assert got["errors"] == ["unexpected error: RuntimeError: boom"]
+    assert got["finished"] == ["error"]
+    got = run_job(qtbot, "input_error_task")
+    assert got["errors"] == ["Ni must be a positive whole number, got 0; set --ni"]
+    assert got["finished"] == ["error"]
+
+
+def test_cooperative_cancel_is_quick_and_keeps_the_process(qtbot):
+    pid = run_job(qtbot, "pid_task")["results"][0]
+    got = run_job(qtbot, "cooperative_forever_task", cancel_after=3)
+    assert got["finished"] == ["cancelled"] and not got["errors"]
+    assert got["end_time"] - got["cancel_time"] < 0.3
+    n = len(got["results"])
+    qtbot.wait(100)
+    assert len(got["results"]) == n                     # nothing after cancel
+    assert run_job(qtbot, "pid_task")["results"][0] == pid      # the warm process was reused
+
+
+def test_cancel_of_a_stuck_call_kills_the_process_and_the_next_job_runs(qtbot):
+    got = run_job(qtbot, "stuck_task", cancel_after=1)
+    assert got["finished"] == ["cancelled"]
+    assert got["end_time"] - got["cancel_time"] < 1.0
+    assert run_job(qtbot, "counting_task", 2, 0.0)["results"] == [0, 1]
+
+
+def test_a_crashing_process_is_reported_not_fatal(qtbot):
+    got = run_job(qtbot, "crashing_task")
+    assert got["results"] == ["about to crash"]
+    assert got["finished"] == ["error"]
+    assert "ended unexpectedly" in got["errors"][0]
+    assert run_job(qtbot, "counting_task", 1, 0.0)["results"] == [0]
+
+
+def test_gui_thread_keeps_ticking_while_the_engine_holds_the_gil(qtbot):
+    ticks = []
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    run_job(qtbot, "pid_task")                          # a warm process first
+    timer.start()
+    got = run_job(qtbot, "gil_holding_task", 1.0)
+    timer.stop()
+    assert got["results"][0] >= 2
+    gaps = np.diff(ticks)
+    assert gaps.max() < 0.1, f"GUI thread stalled {gaps.max() * 1000:.0f} ms"
+
+
+def test_many_start_cancel_cycles_leave_nothing_behind(qtbot):
+    from gui.worker import Job, live_jobs
+
+    rng = np.random.default_rng(1)
+    finished = []
+    for i in range(30):
+        job = Job("loop", SPEC + "cooperative_forever_task", ())
+        job.finished.connect(finished.append)
+        job.start()
+        qtbot.wait(int(rng.integers(0, 40)))
+        job.cancel()
+        qtbot.waitUntil(lambda: job.status is not None, timeout=5000)
+    assert finished == ["cancelled"] * 30
+    qtbot.waitUntil(lambda: not live_jobs(), timeout=5000)

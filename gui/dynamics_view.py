@@ -18,6 +18,20 @@ from . import style
 FIELDS = ("steps", "loss", "loss_linearized", "loss_flow", "slow_share_predicted", "slow_share_actual")
 
 
+DISPLAY_POINTS = 1500     # points drawn per curve (the data and exports keep every step)
+
+
+def display_index(n: int) -> np.ndarray:
+    """Indices of the recorded steps to draw: all up to DISPLAY_POINTS, else a mix of evenly and
+    geometrically spaced ones (dense at the start for the log step axis). Thick and dashed
+    curves through 20 000 points would cost ~100 ms a repaint; the loss curves are smooth."""
+    if n <= DISPLAY_POINTS:
+        return np.arange(n)
+    half = DISPLAY_POINTS // 2
+    idx = np.concatenate([np.linspace(0, n - 1, half), np.geomspace(1, n - 1, half)])
+    return np.unique(np.concatenate([[0], idx.round().astype(np.int64), [n - 1]]))
+
+
 def _positive(x: np.ndarray, y: np.ndarray, log_x: bool) -> tuple[np.ndarray, np.ndarray]:
     ok = np.isfinite(y) & (y > 0)
     if log_x:
@@ -45,7 +59,7 @@ class DynamicsView(QWidget):
         item.setLogMode(x=False, y=True)
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
-        self.loss_item = pg.PlotDataItem(pen=pg.mkPen(style.BLACK, width=3.5), name="loss L(t)")
+        self.loss_item = pg.PlotDataItem(pen=pg.mkPen(style.BLACK, width=3), name="loss L(t)")
         self.lin_item = pg.PlotDataItem(pen=pg.mkPen(style.BLUE, width=3, style=Qt.PenStyle.DashLine),
                                         name="linearised prediction")
         item.addItem(self.lin_item)
@@ -184,14 +198,15 @@ class DynamicsView(QWidget):
     # ------------------------------------------------------------------ drawing
     def refresh(self) -> None:
         self._timer.stop()
-        t = self.data["steps"]
+        show = display_index(self.data["steps"].size)
+        t = self.data["steps"][show]
         lx = self._log_x
-        self.loss_item.setData(*_positive(t, self.data["loss"], lx))
-        self.lin_item.setData(*_positive(t, self.prediction(), lx))
+        self.loss_item.setData(*_positive(t, self.data["loss"][show], lx))
+        self.lin_item.setData(*_positive(t, self.prediction()[show], lx))
         for j, (a, p) in enumerate(self._mode_items):
             if self.energy_actual.shape[0]:
-                a.setData(*_positive(t, self.energy_actual[:, j], lx))
-                p.setData(*_positive(t, self.energy_predicted[:, j], lx))
+                a.setData(*_positive(t, self.energy_actual[show, j], lx))
+                p.setData(*_positive(t, self.energy_predicted[show, j], lx))
         step, kind = self.takeover_step()
         if step is not None and t.size and (not lx or step > 0):
             self.takeover_line.setValue(np.log10(step) if lx else step)
@@ -199,15 +214,14 @@ class DynamicsView(QWidget):
             self.takeover_line.show()
         else:
             self.takeover_line.hide()
-        legend = self.plot.getPlotItem().legend
-        legend.clear()
+        entries = []
         if self.start is not None:
-            legend.addItem(self.loss_item, "loss L(t) (gradient descent)")
-            legend.addItem(self.lin_item, "linearised: ½ Σ λ c² (1−ηλ)^{2t}" if not self.flow
-                           else "linearised (flow): ½ Σ λ c² e^{−2ηλt}")
+            entries.append((self.loss_item, "loss L(t) (gradient descent)"))
+            entries.append((self.lin_item, "linearised: ½ Σ λ c² (1−ηλ)^{2t}" if not self.flow
+                            else "linearised (flow): ½ Σ λ c² e^{−2ηλt}"))
             for j, (a, _) in enumerate(self._mode_items):
-                legend.addItem(a, a.opts["name"] + ("  (dashed: predicted)" if j == 0 else ""))
-        legend.setVisible(self.start is not None)
+                entries.append((a, a.opts["name"] + ("  (dashed: predicted)" if j == 0 else "")))
+        style.set_legend(self.plot, entries)
         self.plot.setVisible(self.start is not None)
         self.placeholder.setVisible(self.start is None)
         self.log_x_box.setVisible(self.start is not None)

@@ -94,9 +94,10 @@ def _resolve(spec: str):
 def child_main(fd: int) -> None:
     """The child process: serve tasks on the connection `fd` until told to stop.
 
-    Messages in: ("run", spec, args), ("cancel",), ("stop",). Out, per task: any number of
-    ("progress", f, text), ("result", item), ("error", text), then ("done", status).
-    A reader thread receives everything, so a cancel arrives while the task runs.
+    Messages in: ("run", task_id, spec, args), ("cancel", task_id), ("stop",). Out, per task:
+    any number of ("progress", f, text), ("result", item), ("error", text), then ("done", status).
+    A reader thread receives everything, so a cancel arrives while the task runs — or before it
+    starts (a cancelled id is remembered); a late cancel of a finished task does nothing.
     """
     from engine.errors import Cancelled, InputError
     from engine.jobs import JobState
@@ -105,7 +106,9 @@ def child_main(fd: int) -> None:
     conn = Connection(fd)
     send_lock = threading.Lock()
     tasks: queue.Queue = queue.Queue()
-    current: list = [None]            # the running task's JobState
+    lock = threading.Lock()
+    current: list = [None, None]      # the running task's id and JobState
+    cancelled: set = set()            # ids cancelled before they started
 
     def send(msg) -> None:
         with send_lock:
@@ -118,9 +121,11 @@ def child_main(fd: int) -> None:
             except (EOFError, OSError):
                 msg = ("stop",)
             if msg[0] == "cancel":
-                state = current[0]
-                if state is not None:
-                    state.cancel()
+                with lock:
+                    if current[0] == msg[1]:
+                        current[1].cancel()
+                    else:
+                        cancelled.add(msg[1])
             else:
                 tasks.put(msg)
                 if msg[0] == "stop":
@@ -131,7 +136,7 @@ def child_main(fd: int) -> None:
         msg = tasks.get()
         if msg[0] == "stop":
             return
-        _, spec, args = msg
+        _, task_id, spec, args = msg
         last = [0.0]
 
         def progress(fraction, message):
@@ -141,7 +146,11 @@ def child_main(fd: int) -> None:
                 send(("progress", float(fraction), str(message)))
 
         state = JobState(progress)
-        current[0] = state
+        with lock:
+            current[:] = [task_id, state]
+            if task_id in cancelled:
+                state.cancel()
+            cancelled.clear()         # ids only grow; anything older than this task is stale
         status = "finished"
         try:
             for item in _resolve(spec)(state, *args):
@@ -159,13 +168,23 @@ def child_main(fd: int) -> None:
             first = str(exc).splitlines()[0] if str(exc) else ""
             send(("error", f"unexpected error: {exc.__class__.__name__}: {first}"))
             status = "error"
-        current[0] = None
+        with lock:
+            current[:] = [None, None]
         send(("done", status))
 
 
 # ============================================================================ the parent's side
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def blas_threads() -> int:
+    """BLAS threads for an engine process: all cores but one (at least one)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
 
 
 class WorkerProcess:
@@ -180,6 +199,11 @@ class WorkerProcess:
         parent_sock, child_sock = socket.socketpair()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        # Leave one core to the window: with every core busy in BLAS threads, a repaint that
+        # needs 30 ms of CPU takes 100 ms or more of wall time.
+        threads = str(blas_threads())
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(name, threads)
         fd = child_sock.fileno()
         code = f"from gui.engine_process import child_main; child_main({fd})"
         self.process = subprocess.Popen([sys.executable, "-c", code], pass_fds=(fd,), env=env,

@@ -233,6 +233,9 @@ class MainWindow(QMainWindow):
             a.setCheckable(True)
             a.setChecked(key == "all")
             group.addAction(a)
+        self.grid_action = self._action(view_menu, "&Grid lines", None, QKeySequence("Ctrl+G"))
+        self.grid_action.setCheckable(True)
+        self.grid_action.toggled.connect(self.set_grid)
         view_menu.addSeparator()
         view_menu.addAction(self.settings_dock.toggleViewAction())
         view_menu.addAction(self.lesson_dock.toggleViewAction())
@@ -248,6 +251,11 @@ class MainWindow(QMainWindow):
             a.triggered.connect(slot)
         menu.addAction(a)
         return a
+
+    def set_grid(self, on: bool) -> None:
+        for view in self.views.values():
+            style.set_grid(view.plot, bool(on))
+        self.settings.setValue("grid", bool(on))
 
     def focus_view(self, key: str) -> None:
         """Show one view alone (big, for a projector) or all three."""
@@ -688,6 +696,8 @@ class MainWindow(QMainWindow):
         state = self.settings.value("windowState")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
+        if str(self.settings.value("grid", "false")).lower() == "true":
+            self.grid_action.setChecked(True)
         for name, splitter in (("mainSplitter", self.main_splitter), ("topSplitter", self.top_splitter)):
             s = self.settings.value(name)
             if isinstance(s, QByteArray) and not s.isEmpty():

@@ -235,7 +235,7 @@ class RankView(QWidget):
             if i == 0:
                 pen = pg.mkPen(style.BLUE, width=3)
             else:
-                pen = pg.mkPen(style.colour(style.SKY, 110), width=1.5)
+                pen = pg.mkPen(style.colour(style.SKY, 130), width=1)
             c = pg.PlotDataItem(k[ok], sv[ok], pen=pen, symbol="o" if sv.size <= 60 and i == 0 else None,
                                 symbolSize=6, symbolBrush=style.BLUE, symbolPen=None)
             c.setZValue(10 if i == 0 else 1)
@@ -270,15 +270,14 @@ class RankView(QWidget):
         else:
             self.p_line.hide()
         n_exact_zero = self._draw_zero_marks(tol)
-        legend = item.legend
-        legend.clear()
+        entries = []
         if self._curves:
-            legend.addItem(self._curves[0], "teacher 1")
+            entries.append((self._curves[0], "teacher 1"))
             if len(self._curves) > 1:
-                legend.addItem(self._curves[1], f"teachers 2–{len(self._spectra)}")
+                entries.append((self._curves[1], f"teachers 2–{len(self._spectra)}"))
             if n_exact_zero:
-                legend.addItem(self.zero_marks, "exactly 0 (drawn at the floor)")
-        legend.setVisible(bool(self._curves))
+                entries.append((self.zero_marks, "exactly 0 (drawn at the floor)"))
+        style.set_legend(self.plot, entries)
         style.set_labels(self.plot, "k   (index, largest first)", self.y_label())
         self._show_summary(self.ranks, tol)
         item.enableAutoRange()

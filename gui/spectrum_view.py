@@ -306,16 +306,20 @@ class SpectrumView(QWidget):
 
     def _rebuild_legend(self) -> None:
         legend = self.plot.getPlotItem().legend
-        legend.clear()
         # Put the legend in the top corner away from the bulk of the histogram.
         if self.heights.size > 1 and self.heights.any():
             centre = np.average(np.arange(self.heights.size), weights=self.heights) / (self.heights.size - 1)
-            if centre > 0.55:
-                legend.anchor((0, 0), (0, 0), offset=(10, 10))
-            else:
-                legend.anchor((1, 0), (1, 0), offset=(-10, 10))
+            corner = "left" if centre > 0.55 else "right"
+            if corner != getattr(self, "_legend_corner", "right"):
+                if corner == "left":
+                    legend.anchor((0, 0), (0, 0), offset=(10, 10))
+                else:
+                    legend.anchor((1, 0), (1, 0), offset=(-10, 10))
+                self._legend_corner = corner
+        entries = []
         if self._all:
-            legend.addItem(self.hist_item, self.hist_item.opts["name"])
-            legend.addItem(self.zero_item, self.zero_item.opts["name"])
+            entries += [(self.hist_item, self.hist_item.opts["name"]),
+                        (self.zero_item, self.zero_item.opts["name"])]
         if self.theory_item.isVisible():
-            legend.addItem(self.theory_item, self.theory_item.opts["name"])
+            entries.append((self.theory_item, self.theory_item.opts["name"]))
+        style.set_legend(self.plot, entries)

@@ -52,7 +52,6 @@ def make_plot(title: str = "", legend_offset=(-10, 10)) -> pg.PlotWidget:
         axis.setTextPen("k")
         axis.setPen(pg.mkPen("k", width=1))
         axis.enableAutoSIPrefix(False)      # "(x1e-06)" on a log axis only confuses
-    item.showGrid(x=True, y=True, alpha=0.15)
     if title:
         item.setTitle(title, size=f"{TITLE_PT}pt", color="k")
     legend = item.addLegend(offset=legend_offset, labelTextSize=f"{LEGEND_PT}pt",
@@ -62,8 +61,36 @@ def make_plot(title: str = "", legend_offset=(-10, 10)) -> pg.PlotWidget:
     return w
 
 
+def set_grid(plot: pg.PlotWidget, on: bool) -> None:
+    """Grid lines: off by default — pyqtgraph redraws them with the axes on every live update,
+    which roughly doubles the cost of a repaint (View → Grid lines turns them on)."""
+    plot.getPlotItem().showGrid(x=on, y=on, alpha=0.18 if on else 0)
+
+
 def set_labels(plot: pg.PlotWidget, x: str, y: str) -> None:
+    """Axis labels (only touched when they change: a label change re-lays out the plot)."""
+    if getattr(plot, "_labels", None) == (x, y):
+        return
+    plot._labels = (x, y)
     style = {"font-size": f"{LABEL_PT}pt", "color": "#000"}
     item = plot.getPlotItem()
     item.setLabel("bottom", x, **style)
     item.setLabel("left", y, **style)
+
+
+def set_legend(plot: pg.PlotWidget, entries: list) -> None:
+    """Show exactly these (item, text) legend entries; rebuilt only when the items change,
+    otherwise the texts are updated in place (a rebuild on every live update is slow)."""
+    legend = plot.getPlotItem().legend
+    items = [item for item, _ in entries]
+    if getattr(plot, "_legend_items", None) == items and len(legend.items) == len(entries):
+        for (_, label), (_, text) in zip(legend.items, entries):
+            if label.text != text:
+                label.setText(text)
+        legend.setVisible(bool(entries))
+        return
+    legend.clear()
+    for item, text in entries:
+        legend.addItem(item, text)
+    plot._legend_items = items
+    legend.setVisible(bool(entries))

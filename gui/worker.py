@@ -18,6 +18,8 @@ running and no deleted C++ object is touched.
 """
 from __future__ import annotations
 
+import atexit
+import itertools
 import threading
 import time
 from typing import Iterable
@@ -30,6 +32,7 @@ KILL_AFTER = 0.3      # seconds a cancelled child may take to stop by itself
 POLL = 0.02           # seconds between checks of the pipe and the cancel flag
 
 _LIVE: set["Job"] = set()
+_TASK_IDS = itertools.count(1)
 
 
 class _JobThread(QThread):
@@ -51,8 +54,9 @@ class _JobThread(QThread):
         except Exception as exc:
             self.error.emit(f"could not start an engine process: {exc}")
             return "error"
+        task_id = next(_TASK_IDS)
         try:
-            w.send(("run", self._spec, self._args))
+            w.send(("run", task_id, self._spec, self._args))
         except Exception as exc:          # e.g. an argument that does not pickle
             POOL.discard(w)
             self.error.emit(f"unexpected error: could not send the job ({exc.__class__.__name__}: {exc})")
@@ -62,7 +66,7 @@ class _JobThread(QThread):
             if cancel_at is None and self._cancel.is_set():
                 cancel_at = time.monotonic()
                 try:
-                    w.send(("cancel",))
+                    w.send(("cancel", task_id))
                 except OSError:
                     pass
             try:
@@ -78,6 +82,10 @@ class _JobThread(QThread):
                 self.error.emit("the engine process ended unexpectedly (out of memory?); "
                                 "try smaller sizes or fewer samples")
                 return "error"
+            if cancel_at is not None and time.monotonic() - cancel_at > KILL_AFTER:
+                POOL.discard(w)           # stuck in one long call (or deaf): stop it the hard way
+                POOL.prewarm(1)
+                return "cancelled"
             if msg is not None:
                 kind = msg[0]
                 if kind == "done":
@@ -90,10 +98,6 @@ class _JobThread(QThread):
                         self.progress.emit(msg[1], msg[2])
                     elif kind == "error":
                         self.error.emit(msg[1])
-            elif cancel_at is not None and time.monotonic() - cancel_at > KILL_AFTER:
-                POOL.discard(w)           # stuck in one long call: stop it the hard way
-                POOL.prewarm(1)
-                return "cancelled"
 
 
 class Job(QObject):
@@ -189,3 +193,10 @@ def shutdown(jobs: Iterable[Job] | None = None, timeout_ms: int = 3000) -> bool:
         left = max(1, int(1000 * (deadline - time.monotonic())))
         ok = job.wait(left) and ok
     return ok
+
+
+@atexit.register
+def _stop_at_exit() -> None:
+    """No QThread may be destroyed while running: stop every job before the interpreter goes."""
+    shutdown(timeout_ms=3000)
+    POOL.shutdown()

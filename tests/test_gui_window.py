@@ -88,13 +88,13 @@ def test_ensemble_histogram_grows_as_teachers_finish(window, qtbot):
     seen = []
     window.spectrum_view.updated.connect(
         lambda: seen.append((window.spectrum_view.n_teachers, float(window.spectrum_view.heights.sum()))))
-    run_config(qtbot, window, make_config(**SLOW, teachers=10))
+    run_config(qtbot, window, make_config(**dict(SLOW, samples=5000), teachers=10))
     teachers = [t for t, _ in seen]
     assert teachers == sorted(teachers) and teachers[-1] == 10
-    distinct = sorted(set(teachers))
-    assert len(distinct) >= 4, f"the histogram only updated at teacher counts {distinct}"
+    distinct = sorted(set(teachers) - {0})
+    assert len(distinct) >= 3, f"the histogram only updated at teacher counts {distinct}"
     totals = [total for t, total in seen if t > 0]
-    assert totals == sorted(totals) and totals[-1] == 10 * 220
+    assert totals == sorted(totals) and totals[-1] == 10 * 220 and totals[0] < totals[-1]
     assert "10 teachers" in window.status_label.text() and "rank 220/220" in window.status_label.text()
 
 
@@ -300,12 +300,12 @@ def test_event_loop_keeps_ticking_during_an_ensemble(window, qtbot):
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start()
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
-        window.set_config(make_config(**SLOW, teachers=12), run=True)
+        window.set_config(make_config(**SLOW, teachers=20), run=True)
         t0 = time.monotonic()
     duration = time.monotonic() - t0
     timer.stop()
     gaps = np.diff(ticks)
-    assert duration > 0.5, "the run was too short to measure"
+    assert duration > 0.3, "the run was too short to measure"
     assert len(ticks) > duration / 0.05
     assert gaps.max() < 0.25, f"the event loop stalled for {gaps.max() * 1000:.0f} ms"
 
@@ -353,10 +353,17 @@ def test_dynamics_view_shows_the_engines_trajectory(window, qtbot):
     step, _ = view.takeover_step()
     assert step == result.takeover_step.actual and view.takeover_line.isVisible()
     assert f"{result.slow_eigenvalues[0]:.3g}" in view._mode_items[0][0].opts["name"]
-    # The log step axis keeps the data and drops only step 0.
+    # Drawn: at most DISPLAY_POINTS of the 3001 steps (exports keep all); the log axis drops step 0.
+    from gui.dynamics_view import DISPLAY_POINTS, display_index
+
+    shown = result.steps[display_index(result.steps.size)]
+    assert shown.size <= DISPLAY_POINTS + 2 and shown[0] == 0 and shown[-1] == 3000
+    x, _ = view.loss_item.getData()
+    np.testing.assert_array_equal(x, shown)
     view.log_x_box.setChecked(True)
     x, _ = view.loss_item.getData()
-    assert x.size == result.steps.size - 1
+    assert x.size == shown.size - 1
+    assert view.csv_table()[1].shape[0] == 3001
 
 
 def test_every_preset_runs_without_error(window, qtbot):

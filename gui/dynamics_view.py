@@ -41,6 +41,7 @@ def _positive(x: np.ndarray, y: np.ndarray, log_x: bool) -> tuple[np.ndarray, np
 
 class DynamicsView(QWidget):
     updated = Signal()
+    has_data_changed = Signal(bool)      # the plot appears (True) or gives way to a placeholder
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -222,11 +223,13 @@ class DynamicsView(QWidget):
             for j, (a, _) in enumerate(self._mode_items):
                 entries.append((a, a.opts["name"] + ("  (dashed: predicted)" if j == 0 else "")))
         style.set_legend(self.plot, entries)
+        if self.plot.isVisibleTo(self) != (self.start is not None):
+            self.has_data_changed.emit(self.start is not None)
         self.plot.setVisible(self.start is not None)
         self.placeholder.setVisible(self.start is None)
         self.log_x_box.setVisible(self.start is not None)
-        self.placeholder.setText("Learning near the optimum\n\n" + (self._message or
-                                 "No training run yet: tick “Dynamics” in the settings and press Run (Ctrl+R)."))
+        self.placeholder.setText("Dynamics — " + (self._message or
+                                 "no training run yet: tick “Dynamics” in the settings and press Run (Ctrl+R)."))
         style.set_labels(self.plot, "step t  (log scale)" if lx else "step t", "loss, mode energy  (log scale)")
         self.summary.setText(self._summary_text())
         self._set_ranges()

@@ -19,6 +19,8 @@ from PySide6.QtGui import QImage, QPainter
 from engine.errors import InputError
 from engine.fileio import check_writable, write_atomic
 
+from .config import usual_permissions
+
 PNG_WIDTH = 1600        # pixels; fonts scale with the image, so a projected/printed figure stays legible
 
 
@@ -37,6 +39,7 @@ def _write_bytes(path, data: bytes) -> None:
         write_atomic(p, lambda fh: fh.write(data), binary=True)
     except OSError as exc:
         raise InputError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
+    usual_permissions(p)
 
 
 def image_to_png_bytes(image: QImage) -> bytes:

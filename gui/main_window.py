@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self.preview)
         self.config_panel.changed.connect(self._config_changed)
+        self._dynamics_shown(False)
         self._restore_settings()
         POOL.reopen()
         POOL.prewarm(1)                 # an engine process ready before the first run
@@ -132,6 +133,8 @@ class MainWindow(QMainWindow):
         self.main_splitter.addWidget(self.top_splitter)
         self.main_splitter.addWidget(self.dynamics_view)
         self.main_splitter.setSizes([520, 400])
+        self._expanded_sizes = [520, 400]
+        self.dynamics_view.has_data_changed.connect(self._dynamics_shown)
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -211,7 +214,7 @@ class MainWindow(QMainWindow):
         export_menu.addSeparator()
         self._action(export_menu, "Window screenshot as PNG…", lambda: self.export_dialog("window", "png"))
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action = self._action(file_menu, "&Quit", self.close, QKeySequence("Ctrl+Q"))
 
         run_menu = mb.addMenu("&Run")
         self.run_action = self._action(run_menu, "&Run", self.run, QKeySequence("Ctrl+R"))
@@ -251,6 +254,19 @@ class MainWindow(QMainWindow):
             a.triggered.connect(slot)
         menu.addAction(a)
         return a
+
+    def _dynamics_shown(self, shown: bool) -> None:
+        """No training run: the Dynamics area shrinks to one line and the spectrum and rank
+        views take the height; a training run gives it back."""
+        sizes = self.main_splitter.sizes()
+        total = sum(sizes) or 920
+        if shown:
+            top = self._expanded_sizes[0] / max(1, sum(self._expanded_sizes))
+            self.main_splitter.setSizes([int(total * top), total - int(total * top)])
+        else:
+            if sizes[1] > 120:
+                self._expanded_sizes = sizes
+            self.main_splitter.setSizes([total - 60, 60])
 
     def set_grid(self, on: bool) -> None:
         for view in self.views.values():

@@ -20,6 +20,7 @@ from . import style
 LN10 = math.log(10.0)
 MIN_BINS, MAX_BINS = 12, 90
 REFRESH_MS = 80          # coalesce redraws when many teachers arrive at once
+HEADROOM = 1.4           # y range = tallest bar × this: the legend sits above the bars
 
 
 def bin_edges(values: np.ndarray) -> np.ndarray:
@@ -274,9 +275,9 @@ class SpectrumView(QWidget):
                                    fillBrush=style.colour(style.BLUE, 110),
                                    pen=pg.mkPen(style.BLUE, width=2))
         teachers = len(self._all)
-        self.hist_item.opts["name"] = (f"eigenvalues λ > tol: {n_nz} "
-                                       f"({teachers} teacher{'s' if teachers != 1 else ''})")
-        self.zero_item.opts["name"] = (f"zero modes λ ≤ tol: {n_all - n_nz} of {n_all} (not drawn)")
+        self.hist_item.opts["name"] = (f"λ > tol: {n_nz} eigenvalues, "
+                                       f"{teachers} teacher{'s' if teachers != 1 else ''}")
+        self.zero_item.opts["name"] = f"zero modes λ ≤ tol: {n_all - n_nz} of {n_all}, not drawn"
         self.theory_x, self.theory_y = self._theory_curve(n_nz, width)
         if self._law is not None and n_nz and self._ks is None:
             try:
@@ -301,7 +302,15 @@ class SpectrumView(QWidget):
             self.tol_line.hide()
         self._rebuild_legend()
         style.set_labels(self.plot, self.x_label(), self.y_label())
-        self.plot.getPlotItem().enableAutoRange()
+        item = self.plot.getPlotItem()
+        item.enableAutoRange(x=True)
+        top = max(float(self.heights.max()) if self.heights.size else 0.0,
+                  float(self.theory_y.max()) if self.theory_y.size else 0.0,
+                  float(self.atom_y.max()) if self.atom_y.size else 0.0)
+        if top > 0:
+            item.setYRange(0, top * HEADROOM, padding=0)    # room above the bars for the legend
+        else:
+            item.enableAutoRange(y=True)
         self.updated.emit()
 
     def _rebuild_legend(self) -> None:

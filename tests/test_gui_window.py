@@ -3,6 +3,7 @@
 Every check compares what the window shows with the engine computed directly in the test.
 """
 import json
+import os
 import time
 import xml.etree.ElementTree as ET
 
@@ -104,9 +105,10 @@ def test_escape_cancels_mid_run_and_keeps_partial_results(window, qtbot):
     qtbot.waitUntil(lambda: window.spectrum_view.n_teachers >= 2, timeout=RUN_TIMEOUT)
     assert window.is_running() and window.config_panel.cancel_button.isEnabled()
     window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
     with qtbot.waitSignal(window.run_finished, timeout=2000) as blocker:
         t0 = time.monotonic()
-        window.cancel_action.trigger() if not window.isActiveWindow() else qtbot.keyClick(window, Qt.Key.Key_Escape)
+        qtbot.keyClick(window.config_panel.ni, Qt.Key.Key_Escape)      # Esc from any field
     assert blocker.args == ["cancelled"]
     assert time.monotonic() - t0 < 1.0
     qtbot.waitUntil(lambda: not live_jobs(), timeout=2000)       # the worker thread has ended
@@ -117,6 +119,18 @@ def test_escape_cancels_mid_run_and_keeps_partial_results(window, qtbot):
     expected = np.concatenate([r.spectrum.eigenvalues for r in engine_results(make_config(**SLOW, teachers=n))])
     np.testing.assert_allclose(window.spectrum_view.eigenvalues(), expected, rtol=1e-10, atol=1e-300)
     assert not window.config_panel.cancel_button.isEnabled()
+
+
+def test_keyboard_shortcuts(window, qtbot):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    window.config_panel.set_config(make_config(**SMALL))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as blocker:
+        qtbot.keyClick(window.config_panel.teachers, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert blocker.args == ["finished"] and window.spectrum_view.n_teachers == 3
+    keys = [a.shortcut().toString() for a in (window.open_action, window.save_action, window.run_action,
+                                               window.cancel_action, window.quit_action)]
+    assert keys == ["Ctrl+O", "Ctrl+S", "Ctrl+R", "Esc", "Ctrl+Q"]
 
 
 def test_new_run_cancels_the_one_in_flight(window, qtbot):
@@ -196,6 +210,9 @@ def test_exports_read_back(window, qtbot, tmp_path):
             assert json.loads(str(data["config_json"])) == window.config()
     hist = window.spectrum_view
     np.testing.assert_array_equal(np.loadtxt(tmp_path / "spectrum.csv", delimiter=",")[:, 3], hist.heights)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "spectrum.png").stat().st_mode & 0o777 == 0o666 & ~mask    # not private
     shot = tmp_path / "window.png"
     assert window.export("window", "png", str(shot))
     assert QImage(str(shot)).size() == window.size()

@@ -52,6 +52,7 @@ def normalize(data: dict, source: str = "configuration") -> dict:
     """A complete config dict from a (possibly partial) one; unknown keys are an InputError."""
     if not isinstance(data, dict):
         raise InputError(f"{source} must be a JSON object with fields like \"activation\", \"ni\", \"nh\"")
+    data = _from_cli_document(data)
     allowed = set(SPECTRUM_KEYS) | {"dynamics", "view", "mode"}
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -80,6 +81,22 @@ def normalize(data: dict, source: str = "configuration") -> dict:
         raise InputError(f"{source}: \"view\" must be an object with fields {', '.join(VIEW_DEFAULTS)}")
     out["view"].update(view)
     return out
+
+
+def _from_cli_document(data: dict) -> dict:
+    """Accept what the command line writes, too: a `spectrum` result (its "config" section) or a
+    `dynamics` result (one flat config: the model, the training, and the step used)."""
+    if isinstance(data.get("config"), dict) and ("teachers" in data or "steps" in data):
+        data = dict(data["config"])
+        dyn_keys = set(DYNAMICS_DEFAULTS) - {"enabled"}
+        if "lr_requested" in data or dyn_keys & set(data) - set(SPECTRUM_KEYS):
+            dyn = {k: data.pop(k) for k in list(data) if k in dyn_keys}
+            dyn["lr"] = data.pop("lr_requested", dyn.get("lr", "auto"))
+            dyn["enabled"] = True
+            data["dynamics"] = dyn
+        if data.get("mode") == "sample":
+            data.pop("mode")
+    return data
 
 
 def spectrum_config(config: dict) -> SpectrumConfig:

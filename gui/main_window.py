@@ -549,15 +549,19 @@ class MainWindow(QMainWindow):
         self.progress_label.setText(f"{job.name}: {message}")
 
     def _job_error(self, job: Job, message: str) -> None:
-        if self._jobs.get(job.name) is job:
-            self.show_error(f"{job.name}: {message}")
-            self._run_status = "error"
+        if self._jobs.get(job.name) is not job:
+            return
+        if job.name == "theory":          # the spectrum stands without its theory curve
+            self.show_error(f"theory curve unavailable: {message}")
+            return
+        self.show_error(f"{job.name}: {message}")
+        self._run_status = "error"
 
     def _job_finished(self, job: Job, status: str) -> None:
         if self._jobs.get(job.name) is not job:
             return                      # a job of an earlier, cancelled run
         del self._jobs[job.name]
-        if status == "error":
+        if status == "error" and job.name != "theory":
             self._run_status = "error"
         if job.name == "spectrum":
             self.spectrum_view.refresh()

@@ -31,6 +31,9 @@ class RankView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.plot = style.make_plot("Rank: singular values of J")
+        # Middle left: above the tolerance line and below the largest singular values, the one
+        # place the curves (falling from the top left) leave free for every activation.
+        self.plot.getPlotItem().legend.anchor((0, 0.5), (0, 0.5), offset=(10, 0))
         self._spectra: list = []
         self._predicted: int | None = None
         self._bound: int | None = None

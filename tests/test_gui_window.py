@@ -254,6 +254,25 @@ def test_open_saved_configuration_reproduces_the_run(window, qtbot, tmp_path):
     assert [a.toolTip() for a in w2.recent_menu.actions()][0] == str(path.resolve())
 
 
+def test_a_command_line_result_opens_as_the_same_run(window, qtbot, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "cli.json"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    r = subprocess.run([sys.executable, os.path.join(root, "main.py"), "spectrum", "--activation", "quadratic",
+                        "--ni", "6", "--nh", "4", "--teachers", "3", "--seed", "21", "--json", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(out.read_text())
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as blocker:
+        assert window.open_config(str(out)), window.error_text()
+    assert blocker.args == ["finished"]
+    cli = np.concatenate([t["eigenvalues"] for t in doc["teachers"]])
+    np.testing.assert_allclose(window.spectrum_view.eigenvalues(), cli, rtol=1e-12, atol=1e-300)
+    assert window.rank_view.ranks == [t["rank"] for t in doc["teachers"]]
+
+
 def test_rank_tolerance_typed_or_dragged_recounts(window, qtbot):
     run_config(qtbot, window, make_config(activation="quadratic", ni=8, nh=5, teachers=3, seed=3))
     rank = window.rank_view

@@ -211,8 +211,8 @@ class DynamicsView(QWidget):
         step, kind = self.takeover_step()
         if step is not None and t.size and (not lx or step > 0):
             self.takeover_line.setValue(np.log10(step) if lx else step)
+            self.takeover_line.show()       # before setFormat: a hidden label ignores it
             self.takeover_line.label.setFormat(f"slow modes take over{' (predicted)' if kind == 'predicted' else ''}: t = {step}")
-            self.takeover_line.show()
         else:
             self.takeover_line.hide()
         entries = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +16,33 @@ import pyqtgraph as pg
 import pyqtgraph.exporters as pg_exporters
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize
 from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QGraphicsItem
 
 from engine.errors import InputError
 from engine.fileio import check_writable, write_atomic
 
 from .config import usual_permissions
 
-PNG_WIDTH = 1600        # pixels; fonts scale with the image, so a projected/printed figure stays legible
+FIGURE_SIZE = (800, 520)     # logical pixels: a figure's shape, whatever the window's layout
+PNG_SCALE = 2.0              # device pixels per logical pixel: 1600 × 1040 PNGs
+PNG_WIDTH = int(FIGURE_SIZE[0] * PNG_SCALE)
+
+
+@contextmanager
+def figure_shape(plot: pg.PlotWidget, size=FIGURE_SIZE):
+    """Lay the plot out at the figure size while exporting, then give it back its place.
+
+    The on-screen shape depends on the window (a tall narrow panel, a collapsed area); a figure
+    should not. The widget is resized synchronously and restored before the event loop runs
+    again, so nothing flickers."""
+    old = plot.size()
+    plot.resize(*size)
+    plot.getPlotItem().layout.activate()
+    try:
+        yield
+    finally:
+        plot.resize(old)
+        plot.getPlotItem().layout.activate()
 
 
 def _check(path) -> Path:
@@ -52,20 +73,36 @@ def image_to_png_bytes(image: QImage) -> bytes:
     return bytes(ba.data())
 
 
-def plot_image(plot: pg.PlotWidget, width: int = PNG_WIDTH) -> QImage:
-    """The plot rendered at `width` pixels (height in proportion), white background."""
-    exporter = pg_exporters.ImageExporter(plot.getPlotItem())
-    exporter.parameters()["width"] = int(width)
-    exporter.parameters()["background"] = pg.mkColor("w")
-    image = exporter.export(toBytes=True)
+def plot_image(plot: pg.PlotWidget, scale: float = PNG_SCALE) -> QImage:
+    """The plot at the figure size, rendered at `scale` device pixels per pixel, on white."""
+    with figure_shape(plot), legends_scale_with_the_figure(plot):
+        exporter = pg_exporters.ImageExporter(plot.getPlotItem())
+        exporter.parameters()["width"] = int(round(plot.getPlotItem().sceneBoundingRect().width() * scale))
+        exporter.parameters()["background"] = pg.mkColor("w")
+        image = exporter.export(toBytes=True)
     if image is None or image.isNull():
-        raise InputError("the plot could not be rendered (is the window shown?)")
+        raise InputError("the plot could not be rendered")
     return image
 
 
-def export_png(plot: pg.PlotWidget, path, width: int = PNG_WIDTH) -> QSize:
+@contextmanager
+def legends_scale_with_the_figure(plot: pg.PlotWidget):
+    """pyqtgraph legends ignore transformations (to keep their size when zooming), so a scaled
+    render would leave them at screen size in a large image; scale them like the rest."""
+    flag = QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations
+    items = [i for i in plot.scene().items() if isinstance(i, pg.LegendItem) and i.flags() & flag]
+    for i in items:
+        i.setFlag(flag, False)
+    try:
+        yield
+    finally:
+        for i in items:
+            i.setFlag(flag, True)
+
+
+def export_png(plot: pg.PlotWidget, path, scale: float = PNG_SCALE) -> QSize:
     _check(path)
-    image = plot_image(plot, width)
+    image = plot_image(plot, scale)
     _write_bytes(path, image_to_png_bytes(image))
     return image.size()
 
@@ -92,6 +129,11 @@ def _svg_via_qsvggenerator(plot: pg.PlotWidget) -> bytes:
 
 def svg_bytes(plot: pg.PlotWidget) -> bytes:
     """pyqtgraph's SVG (vector, editable); QSvgGenerator if that fails or is not valid XML."""
+    with figure_shape(plot):
+        return _svg_bytes(plot)
+
+
+def _svg_bytes(plot: pg.PlotWidget) -> bytes:
     try:
         exporter = pg_exporters.SVGExporter(plot.getPlotItem())
         exporter.parameters()["background"] = pg.mkColor("w")

@@ -55,7 +55,7 @@ class RankView(QWidget):
         self.tol_line = pg.InfiniteLine(angle=0, movable=True,
                                         pen=pg.mkPen(style.VERMILLION, width=3, style=Qt.PenStyle.DashLine),
                                         hoverPen=pg.mkPen(style.VERMILLION, width=5),
-                                        label="tolerance (drag me)",
+                                        label="tolerance",
                                         labelOpts={"position": 0.03, "color": style.VERMILLION, "anchors": [(0, 1), (0, 1)]})
         self.tol_line.sigPositionChangeFinished.connect(self._line_moved)
         self.tol_line.sigDragged.connect(self._line_dragged)
@@ -92,7 +92,7 @@ class RankView(QWidget):
         self.reset_button.setToolTip("Back to each teacher's default tolerance σ_max·max(N, P)·ε")
         self.reset_button.clicked.connect(lambda: self.set_tolerance(None))
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("tolerance:"))
+        bar.addWidget(QLabel("tolerance (drag the dashed line, or type):"))
         bar.addWidget(self.tol_edit)
         bar.addWidget(self.reset_button)
         bar.addStretch(1)
@@ -256,20 +256,20 @@ class RankView(QWidget):
         if has:
             r = self.ranks[0]
             self.rank_line.setValue(r + 0.5)
+            self.rank_line.show()           # before setFormat: a hidden label ignores it
             self.rank_line.label.setFormat(f"rank {self._range_text(self.ranks)}")
-            self.rank_line.show()
         else:
             self.rank_line.hide()
         if has and self._predicted is not None:
             self.pred_line.setValue(self._predicted + 0.5)
-            self.pred_line.label.setFormat(f"predicted {self._predicted}")
             self.pred_line.show()
+            self.pred_line.label.setFormat(f"predicted {self._predicted}")
         else:
             self.pred_line.hide()
         if has and self._p is not None:
             self.p_line.setValue(self._p)
-            self.p_line.label.setFormat(f"P = {self._p}")
             self.p_line.show()
+            self.p_line.label.setFormat(f"P = {self._p}")
         else:
             self.p_line.hide()
         n_exact_zero = self._draw_zero_marks(tol)

@@ -187,10 +187,7 @@ def test_exports_read_back(window, qtbot, tmp_path):
         png, svg, csv, npz = (tmp_path / f"{what}.{ext}" for ext in ("png", "svg", "csv", "npz"))
         assert window.export(what, "png", str(png)), window.error_text()
         image = QImage(str(png))
-        assert not image.isNull() and image.width() == 1600
-        rect = view.plot.getPlotItem().sceneBoundingRect()     # what is exported: the plot item
-        ratio = rect.height() / rect.width()
-        assert abs(image.height() - 1600 * ratio) <= 3
+        assert not image.isNull() and (image.width(), image.height()) == (1600, 1040)   # figure shape
         assert window.export(what, "svg", str(svg)), window.error_text()
         root = ET.parse(svg).getroot()
         assert root.tag.endswith("svg")
@@ -278,6 +275,8 @@ def test_rank_tolerance_typed_or_dragged_recounts(window, qtbot):
     rank = window.rank_view
     results = engine_results(window.config())
     assert rank.ranks == [30, 30, 30]
+    assert rank.rank_line.label.toPlainText() == "rank 30"
+    assert rank.pred_line.label.toPlainText() == "predicted 30"
     sv = results[0].spectrum.singular_values
     tol = float(sv[9])                                  # the 10th largest: 9 values lie above it
     rank.tol_edit.setText(f"{tol!r}")
@@ -388,6 +387,7 @@ def test_dynamics_view_shows_the_engines_trajectory(window, qtbot):
     assert view.status == "finished"
     step, _ = view.takeover_step()
     assert step == result.takeover_step.actual and view.takeover_line.isVisible()
+    assert view.takeover_line.label.toPlainText() == f"slow modes take over: t = {step}"
     assert f"{result.slow_eigenvalues[0]:.3g}" in view._mode_items[0][0].opts["name"]
     # Drawn: at most DISPLAY_POINTS of the 3001 steps (exports keep all); the log axis drops step 0.
     from gui.dynamics_view import DISPLAY_POINTS, display_index

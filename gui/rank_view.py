@@ -65,7 +65,7 @@ class RankView(QWidget):
         self.pred_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.ORANGE, width=3, style=Qt.PenStyle.DashLine),
                                          label="predicted", labelOpts={"position": 0.26, "color": "#A06A00"})
         self.p_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.GREY, width=2, style=Qt.PenStyle.DotLine),
-                                      label="P", labelOpts={"position": 0.16, "color": style.GREY})
+                                      label="P", labelOpts={"position": 0.93, "color": style.GREY})
         for line in (self.rank_line, self.pred_line):
             item.addItem(line, ignoreBounds=True)
             line.hide()
@@ -84,7 +84,8 @@ class RankView(QWidget):
         self.summary.setWordWrap(True)
         self.tol_edit = QLineEdit()
         self.tol_edit.setPlaceholderText("default")
-        self.tol_edit.setMaximumWidth(130)
+        self.tol_edit.setMinimumWidth(110)
+        self.tol_edit.setMaximumWidth(150)
         self.tol_edit.setToolTip("Tolerance on the singular values of J: values above it count toward the rank. "
                                  "Type a number and press Enter, or drag the dashed line.")
         self.tol_edit.returnPressed.connect(self._typed)
@@ -92,7 +93,9 @@ class RankView(QWidget):
         self.reset_button.setToolTip("Back to each teacher's default tolerance σ_max·max(N, P)·ε")
         self.reset_button.clicked.connect(lambda: self.set_tolerance(None))
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("tolerance (drag the dashed line, or type):"))
+        label = QLabel("tolerance:")
+        label.setToolTip(self.tol_edit.toolTip())
+        bar.addWidget(label)
         bar.addWidget(self.tol_edit)
         bar.addWidget(self.reset_button)
         bar.addStretch(1)

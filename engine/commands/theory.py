@@ -1,0 +1,116 @@
+"""`python main.py theory`: the random-matrix law of the linear-network spectrum (science.md §3).
+
+Writes the density and CDF of the law of the nonzero Hessian eigenvalues on a grid that resolves
+the support edges, with its support, point masses and total mass, to a JSON file.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+
+from .. import laws
+from ..errors import InputError
+from ..fileio import check_writable, write_json
+from ..model import default_sigmas
+from .common import add_json_output
+
+
+# Options without a value of their own use SUPPRESS, so that the help (ArgumentDefaultsHelpFormatter)
+# shows the default described in words instead of "(default: None)".
+_NONE = argparse.SUPPRESS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ni", type=int, required=True, metavar="NI", default=_NONE,
+                        help="input dimension Ni (a positive integer)")
+    parser.add_argument("--nh", type=int, required=True, metavar="NH", default=_NONE,
+                        help="hidden units Nh (a positive integer)")
+    parser.add_argument("--sigma1", type=float, metavar="S", default=_NONE,
+                        help="standard deviation of the teacher's W1 entries (default 1/√Ni)")
+    parser.add_argument("--sigma2", type=float, metavar="S", default=_NONE,
+                        help="standard deviation of the teacher's W2 entries (default 1/√Nh); "
+                             "sets the χ² law of s = ‖W2‖² and the default --s")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--samples", type=int, metavar="N", default=_NONE,
+                      help="number of training inputs N: the finite-data law (Marchenko–Pastur–"
+                           "Silverstein, ratio Ni/N), normalised over the nonzero eigenvalues "
+                           "(N of them when N < Ni). Default: the N → ∞ law")
+    mode.add_argument("--population", action="store_true", default=_NONE,
+                      help="the N → ∞ law (population Hessian); this is the default")
+    parser.add_argument("--law", choices=("pooled", "conditional"), default="pooled",
+                        help="pooled: over random teachers, s ~ σ2²·χ²(Nh) (χ² ⊛ Marchenko–Pastur "
+                             "when N → ∞); conditional: one teacher with ‖W2‖² = s (Marchenko–"
+                             "Pastur shifted by s, with an atom at s when Ni > Nh)")
+    parser.add_argument("--s", type=float, metavar="S", default=_NONE,
+                        help="conditional law only: the teacher's s = ‖W2‖² (default: its mean "
+                             "σ2²·Nh)")
+    parser.add_argument("--grid", type=int, default=2000, metavar="G",
+                        help=f"grid points, {laws.GRID_MIN} to {laws.GRID_MAX}: Chebyshev-"
+                             "clustered at the support edges (a law with several support "
+                             "intervals gives each at least 17, so it may have a few more)")
+    add_json_output(parser)
+
+
+def _resolve(args: argparse.Namespace) -> dict:
+    """Validate the flags and fill in the defaults (options not given are absent: SUPPRESS)."""
+    for name in ("sigma1", "sigma2", "samples", "s"):
+        if not hasattr(args, name):
+            setattr(args, name, None)
+    for name in ("ni", "nh"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name} must be a positive integer, got {getattr(args, name)}")
+    if args.samples is not None and args.samples < 1:
+        raise InputError(f"--samples must be a positive integer, got {args.samples}; "
+                         "or leave it out (or use --population) for the N → ∞ law")
+    d1, d2 = default_sigmas(args.ni, args.nh)
+    sigma1 = d1 if args.sigma1 is None else args.sigma1
+    sigma2 = d2 if args.sigma2 is None else args.sigma2
+    for name, value in (("sigma1", sigma1), ("sigma2", sigma2)):
+        if not math.isfinite(value) or value <= 0:
+            raise InputError(f"--{name} must be a positive finite standard deviation, got {value}")
+    s = None
+    if args.law == "pooled":
+        if args.s is not None:
+            raise InputError("--s fixes one teacher's ‖W2‖², so it needs --law conditional; "
+                             "drop --s for the pooled law")
+    else:
+        s = sigma2 * sigma2 * args.nh if args.s is None else args.s
+        if not math.isfinite(s) or s <= 0:
+            raise InputError(f"--s must be a positive finite number (‖W2‖² > 0), got {s}")
+    if not laws.GRID_MIN <= args.grid <= laws.GRID_MAX:
+        raise InputError(f"--grid must be between {laws.GRID_MIN} and {laws.GRID_MAX} points, "
+                         f"got {args.grid}")
+    return {"ni": args.ni, "nh": args.nh, "sigma1": sigma1, "sigma2": sigma2,
+            "samples": args.samples, "law": args.law, "s": s, "grid": args.grid}
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = _resolve(args)
+    check_writable(args.json)
+    start = time.perf_counter()
+    if cfg["law"] == "pooled":
+        law = laws.pooled_law(cfg["ni"], cfg["nh"], cfg["sigma1"], cfg["sigma2"],
+                              samples=cfg["samples"], grid=cfg["grid"])
+    else:
+        law = laws.conditional_law(cfg["ni"], cfg["nh"], cfg["sigma1"], cfg["s"],
+                                   samples=cfg["samples"], grid=cfg["grid"])
+    seconds = time.perf_counter() - start
+    config = dict(cfg, command="theory",
+                  mode="population" if cfg["samples"] is None else "sample",
+                  ratio_gamma=cfg["ni"] / cfg["nh"],
+                  ratio_c=None if cfg["samples"] is None else cfg["ni"] / cfg["samples"],
+                  normalisation="over the nonzero eigenvalues",
+                  method=law.label, grid_points=int(law.lam.size), tail_mass=laws.TAIL,
+                  seconds=seconds)
+    doc = {"lambda": law.lam, "density": law.density, "cdf": law.cdf,
+           "support": list(law.support), "atoms": [list(a) for a in law.atoms],
+           "mass": law.mass, "config": config}
+    write_json(args.json, doc)
+    if abs(law.mass - 1.0) > 1e-3:
+        sys.stderr.write(f"warning: the law's mass is {law.mass:.6f}, not 1 within 1e-3; "
+                         "please report the flags used\n")
+    print(f"wrote {args.json}: {law.label}; support [{law.support[0]:.6g}, {law.support[1]:.6g}], "
+          f"{len(law.atoms)} atom(s), mass {law.mass:.6f} ({seconds:.2f} s)")
+    return 0

@@ -5,8 +5,10 @@ A 5 ms QTimer runs on the GUI thread (offscreen); the gaps between its ticks are
   2. while the main window runs an ensemble spectrum (engine in a child process, as the GUI does),
   3. while the window trains (Run with dynamics),
   4. for comparison, while the same ensemble runs on a plain thread of the GUI process —
-     what a thread-only worker would give (the engine's SVDs hold the GIL).
-Target: the largest gap under 100 ms in 2 and 3.
+     what a thread-only worker would give (the engine's SVDs hold the GIL),
+  5./6. much data (N = 20000, a tall J whose SVD without vectors holds the GIL in numpy 2.4)
+     in the window, and on a plain thread.
+Target: the largest gap under 100 ms in 2, 3 and 5.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--quick]
 """
@@ -111,6 +113,23 @@ def main() -> int:
     gaps, duration = gaps_while(app, lambda: threading.Thread(target=in_thread, daemon=True).start(),
                                 done.is_set)
     report("4. (comparison) same ensemble on a thread", gaps, duration)
+
+    big = dict(cfg)
+    big.update(ni=10, nh=20, samples=20000, teachers=4, seed=2)
+    big_problem = prepare(spectrum_config(big))
+    print(f"much data: erf Ni=10 Nh=20 N={big_problem.n_samples} P={big_problem.n_params}, 4 teachers")
+    gaps, duration = gaps_while(app, lambda: run_cfg(big), lambda: state["done"])
+    report("5. much data in the window", gaps, duration)
+    done2 = threading.Event()
+
+    def big_in_thread():
+        for _ in iter_spectra(big_problem):
+            pass
+        done2.set()
+
+    gaps, duration = gaps_while(app, lambda: threading.Thread(target=big_in_thread, daemon=True).start(),
+                                done2.is_set)
+    report("6. (comparison) the same on a thread", gaps, duration)
 
     window.confirm_close_answer = True
     window.close()

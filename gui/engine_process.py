@@ -1,10 +1,10 @@
 """Engine computations in separate processes, so that nothing they do can freeze the window.
 
 Why processes and not only threads: some LAPACK calls the engine makes hold Python's GIL for
-their whole duration (measured with numpy 2.4: `np.linalg.svd(..., compute_uv=False)` and
-`np.linalg.qr(..., mode="r")`), and while one thread holds the GIL the GUI thread cannot run a
-single Python slot — the window would stop repainting for as long as one SVD takes. A child
-process has its own GIL.
+their whole duration (measured with numpy 2.4: `np.linalg.svd(..., compute_uv=False)` on a tall
+matrix such as the N×P Jacobian with N > P, and `np.linalg.qr(..., mode="r")`), and while one
+thread holds the GIL the GUI thread cannot run a single Python slot — the window would stop
+repainting for as long as one SVD takes. A child process has its own GIL.
 
 This module has no Qt import: the child processes run only the engine. `WorkerPool` keeps warm
 processes (spawned, engine already imported); gui.worker.Job runs a task in one of them from a

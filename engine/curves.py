@@ -21,16 +21,19 @@ API
     predicted_loss_from_law(law, steps, lr=None, *, eps, rank, n_params)
         -> (ε²/2)(r/P) ∫ λ ρ(λ) (…)^{2t} dλ for a spectral density of the r nonzero eigenvalues
     max_stable_lr(eigenvalues)                            -> 2/λ_max
+    first_step(condition, total_steps)                    -> first t with condition(t), or None
 """
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
 from .errors import InputError
 
 _BLOCK = 1 << 21    # elements of a (steps × modes) block in predicted_loss
+_EXACT_SCAN = 4096  # first_step evaluates every step up to here; beyond, grid + bisection
 
 
 # ----------------------------------------------------------------------------- validation
@@ -196,3 +199,34 @@ def predicted_loss_from_law(law, steps, lr: float | None = None, *, eps: float, 
     pts = np.concatenate([x, [a for a, _ in law.atoms]])
     wts = np.concatenate([q, [w for _, w in law.atoms]])
     return predicted_loss(pts, _density_prefactor(eps, rank, n_params) * wts, steps, lr)
+
+
+def first_step(condition: Callable[[np.ndarray], np.ndarray], total_steps: int) -> int | None:
+    """The first integer step t in [0, total_steps] where condition(t) holds, or None.
+
+    `condition` maps an array of steps to booleans. Up to 4096 steps every step is evaluated;
+    beyond, a grid (linear and geometric, ~2000 points) finds the first bracket and bisection
+    refines it, which is exact whenever the condition switches once inside that bracket
+    (always true for L_lin(t) ≤ target and the slow share > ½ when η ≤ 1/λ_max).
+    """
+    total_steps = int(total_steps)
+    if total_steps + 1 <= _EXACT_SCAN:
+        grid = np.arange(total_steps + 1)
+    else:
+        grid = np.unique(np.concatenate([
+            np.linspace(0, total_steps, 1025).round(),
+            np.geomspace(1, total_steps, 1025).round()])).astype(np.int64)
+    hits = np.flatnonzero(condition(grid))
+    if hits.size == 0:
+        return None
+    j = int(hits[0])
+    if j == 0:
+        return int(grid[0])
+    lo, hi = int(grid[j - 1]), int(grid[j])
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if bool(condition(np.array([mid]))[0]):
+            hi = mid
+        else:
+            lo = mid
+    return hi

@@ -3,7 +3,7 @@
 The student starts at θ* + δ0 and is trained by full-batch gradient descent (or mini-batch SGD)
 on the N-sample loss L(θ) = 1/(2N) Σ (y(x_i; θ) − y(x_i; θ*))². Near θ* the Hessian
 H = Σ_k λ_k v_k v_kᵀ (sample Hessian of the same N inputs) predicts every eigenmode on its own
-(science.md §5, engine/dynamics_linear.py); the run records the actual loss beside that
+(science.md §5, engine/curves.py); the run records the actual loss beside that
 prediction and resolves the trajectory δ(t) = θ(t) − θ* on the slowest eigenvectors, so the
 point where nonlinear effects part the two curves is visible.
 
@@ -37,7 +37,8 @@ import numpy as np
 from scipy.special import erf as _erf
 
 from .activations import Activation
-from .dynamics_linear import (first_step, linearized_loss, mode_energies)
+from .curves import first_step, predicted_loss
+from .curves import mode_energies as _curve_energies
 from .ensemble import Problem, SpectrumConfig, check_memory, prepare, teacher_and_inputs
 from .errors import Cancelled, InputError
 from .jobs import JobState, null_state
@@ -384,6 +385,25 @@ class DynamicsStart:
     @property
     def config(self) -> dict:
         return self.problem.resolved_config(self.lr)
+
+
+def _curve_args(lr: float, steps, flow: bool):
+    """engine.curves takes GD step counts with lr, or flow *times* with lr=None: gradient flow
+    here is compared on the step axis, at time ηt."""
+    t = np.asarray(steps, dtype=float)
+    return (lr * t, None) if flow else (t, lr)
+
+
+def linearized_loss(eigenvalues, coefficients, lr: float, steps, flow: bool = False) -> np.ndarray:
+    """L_lin(t) = ½ Σ λ_k c_k² (1 − ηλ_k)^{2t}, or e^{−2ηλ_k t} with flow, at each step t."""
+    t, eta = _curve_args(lr, steps, flow)
+    return predicted_loss(eigenvalues, np.square(coefficients), t, eta)
+
+
+def mode_energies(eigenvalues, coefficients, lr: float, steps, flow: bool = False) -> np.ndarray:
+    """Predicted ½ λ_k c_k(t)²: rows = steps, columns = modes."""
+    t, eta = _curve_args(lr, steps, flow)
+    return _curve_energies(eigenvalues, np.square(coefficients), t, eta)
 
 
 def _rng(seed: int, stream: int) -> np.random.Generator:

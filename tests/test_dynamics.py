@@ -1,4 +1,4 @@
-"""Learning dynamics near the optimum (engine.dynamics, engine.dynamics_linear; science.md §5).
+"""Learning dynamics near the optimum (engine.dynamics, engine.curves; science.md §5).
 
 Independent routes: finite differences of a loss written out with einsum, the dense Hessian
 (engine.spectrum.sample_hessian) instead of the SVD eigenbasis, brute-force scans instead of
@@ -15,8 +15,8 @@ from engine.activations import parse_activation
 from engine.dynamics import (DynamicsConfig, DynamicsProblem, collect_result, iter_trajectory,
                              load_init_vector, loss_and_gradient, loss_at, prepare_dynamics,
                              run_dynamics, start_dynamics)
-from engine.dynamics_linear import (energy_log_factors, first_step, linearized_loss,
-                                    mode_energies)
+from engine.curves import decay_factors, first_step
+from engine.dynamics import linearized_loss, mode_energies
 from engine.ensemble import SpectrumConfig, prepare, teacher_and_inputs
 from engine.errors import Cancelled, InputError
 from engine.jobs import JobState
@@ -91,9 +91,9 @@ def test_mode_energies_sum_to_the_linearised_loss_and_start_at_half_delta_H_delt
 
 
 def test_energy_factors_handle_eta_lambda_at_one_and_above_two():
-    lf = energy_log_factors(np.array([0.0, 1e-12, 1.0, 3.0]), 1.0)
-    assert lf[0] == 0.0 and lf[1] == pytest.approx(-2e-12, rel=1e-9)
-    assert lf[2] == -np.inf and lf[3] == pytest.approx(2 * math.log(2))
+    f = decay_factors(np.array([0.0, 1e-12, 1.0, 3.0]), [1], lr=1.0)[0]
+    assert f[0] == 1.0 and 1 - f[1] == pytest.approx(2e-12, rel=1e-6)
+    assert f[2] == 0.0 and f[3] == pytest.approx(4.0)
     E = mode_energies(np.array([1.0, 3.0]), np.array([1.0, 1.0]), 1.0, [0, 1, 2])
     np.testing.assert_allclose(E, [[0.5, 1.5], [0.0, 6.0], [0.0, 24.0]])
 

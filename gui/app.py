@@ -41,6 +41,21 @@ def create_app():
     return app
 
 
+def install_excepthook(window) -> None:
+    """A bug in a slot becomes a message in the window (and a traceback on stderr), not a crash."""
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):
+        previous(kind, value, tb)
+        try:
+            first = str(value).splitlines()[0] if str(value) else ""
+            window.show_error(f"unexpected error: {kind.__name__}: {first} (details on the terminal)")
+        except Exception:
+            pass
+
+    sys.excepthook = hook
+
+
 def _error(message: str) -> int:
     sys.stderr.write(f"error: {message}\n")
     return 2
@@ -81,6 +96,7 @@ def run_gui(args) -> int:
     if screenshot:
         return _screenshot(app, preset, config_path, screenshot)
     window = MainWindow()
+    install_excepthook(window)
     window.show()
     if preset:
         window.load_preset(preset)
@@ -118,6 +134,15 @@ def _screenshot(app, preset: str | None, config_path: str | None, out: str) -> i
 
         window.run_finished.connect(finished)
         QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, loop.quit)
+        previous_hook = sys.excepthook
+
+        def hook(kind, value, tb):           # a bug in a slot: report it and stop waiting
+            previous_hook(kind, value, tb)
+            outcome["status"] = "error"
+            window.show_error(f"unexpected error: {kind.__name__}: {value}")
+            loop.quit()
+
+        sys.excepthook = hook
         if preset:
             window.load_preset(preset)
         elif config_path:
@@ -141,6 +166,7 @@ def _screenshot(app, preset: str | None, config_path: str | None, out: str) -> i
                 save_widget_png(window, out)
             except InputError as exc:
                 code = _error(str(exc))
+        sys.excepthook = previous_hook
         window.confirm_close_answer = True
         window.close()
         shutdown()

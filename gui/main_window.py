@@ -49,7 +49,7 @@ def estimate_seconds(problem: Problem) -> float:
     if problem.act.is_linear:
         return 0.002 + (1e-9 * n * ni * ni if n else 1e-9 * ni ** 3)
     if n is None:
-        q = problem.config.quadrature_nodes or problem.act.quadrature_nodes
+        q = problem.config.quadrature_nodes or getattr(problem.act, "quadrature_nodes", None) or 64
         return 0.003 + 2e-8 * nh * nh * q * q + 1e-9 * p ** 3
     return 0.003 + 1.2e-9 * n * p * min(n, p)
 

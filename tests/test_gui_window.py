@@ -99,6 +99,24 @@ def test_ensemble_histogram_grows_as_teachers_finish(window, qtbot):
     assert "10 teachers" in window.status_label.text() and "rank 220/220" in window.status_label.text()
 
 
+def test_automatic_rerun_computes_only_what_is_cheap(window, qtbot):
+    from gui.main_window import PREVIEW_BUDGET_S, estimate_seconds
+
+    cfg = make_config(**SLOW, teachers=100)
+    per_teacher = estimate_seconds(prepare(spectrum_config(cfg)))
+    k = int(PREVIEW_BUDGET_S // per_teacher)
+    assert 1 <= k < 100
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as blocker:
+        window.set_config(cfg, run=False)                 # as if edited: the debounced preview
+    assert blocker.args == ["finished"]
+    assert window.spectrum_view.n_teachers == k
+    assert f"preview: {k} of 100 teachers" in window.status_label.text()
+    # Far too big for a preview: nothing starts, the status line says to press Run.
+    window.set_config(make_config(activation="erf", ni=40, nh=80, population=True, teachers=2), run=False)
+    qtbot.waitUntil(lambda: "press Run" in window.status_label.text(), timeout=5000)
+    assert not window.is_running()
+
+
 def test_escape_cancels_mid_run_and_keeps_partial_results(window, qtbot):
     cfg = make_config(**SLOW, teachers=300)
     window.set_config(cfg, run=True)

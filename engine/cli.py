@@ -28,13 +28,23 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a flag's default only when it has a real one (not None/False), so help texts that
+    describe a computed default ('default 1/√Ni') are not followed by '(default: None)'."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python main.py",
         description=("Hessian Explorer: the Hessian spectrum, rank and learning dynamics of a "
                      "two-layer teacher-student network at its optimum (arXiv 2512.15606). "
                      "Without a subcommand the desktop application opens."),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=HelpFormatter)
     parser.add_argument("--preset", metavar="NAME",
                         help="GUI: load resources/presets/NAME.json at start")
     parser.add_argument("--config", metavar="FILE.json",
@@ -45,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 parser_class=OneLineParser)
     for name, help_text in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text,
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                           formatter_class=HelpFormatter)
         import_module(f"engine.commands.{name}").add_arguments(p)
     return parser
 
@@ -71,16 +81,18 @@ def run_command(args: argparse.Namespace) -> int:
 class ProgressBar:
     """A progress bar on standard error that only appears once a run has lasted half a second."""
 
-    def __init__(self, stream=None, delay: float = 0.5, width: int = 30):
+    def __init__(self, stream=None, delay: float = 0.5, width: int = 30, interval: float = 0.2):
         self.stream = stream if stream is not None else sys.stderr
         self.start = time.monotonic()
-        self.delay, self.width = delay, width
+        self.delay, self.width, self.interval = delay, width, interval
         self.shown = False
+        self.last = -1.0
 
     def __call__(self, fraction: float, message: str = "") -> None:
         elapsed = time.monotonic() - self.start
-        if not self.shown and elapsed < self.delay:
+        if elapsed < self.delay or (fraction < 1.0 and elapsed - self.last < self.interval):
             return
+        self.last = elapsed
         filled = int(round(self.width * fraction))
         bar = "#" * filled + "-" * (self.width - filled)
         self.stream.write(f"\r[{bar}] {100 * fraction:5.1f}% {message[:40]:<40} {elapsed:6.1f}s")

@@ -142,3 +142,41 @@ def test_progress_bar_appears_on_stderr_for_long_runs(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "%" in r.stderr and "teacher" in r.stderr
     assert r.stdout == ""
+
+
+@pytest.mark.parametrize("mode", [["--population"], ["--samples", "40"]])
+def test_linear_spectrum_reports_the_ks_distance_to_the_matching_law(tmp_path, mode):
+    from engine.laws import linear_law
+
+    out = tmp_path / "lin.json"
+    r = run("spectrum", "--activation", "linear", "--ni", 10, "--nh", 20, "--teachers", 200,
+            "--seed", 2, *mode, "--json", out)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out.read_text())
+    # independent route to the nonzero eigenvalues: S^{1/2} M S^{1/2}, M = ‖W2‖² I + W1ᵀW1
+    problem = prepare(SpectrumConfig("linear", 10, 20, teachers=200, seed=2,
+                                     population=mode[0] == "--population",
+                                     samples=int(mode[1]) if len(mode) > 1 else None))
+    from engine.ensemble import teacher_and_inputs
+    eig = []
+    for k in range(200):
+        t, X = teacher_and_inputs(problem, k)
+        M = t.w2_norm_sq * np.eye(10) + t.W1.T @ t.W1
+        if X is not None:
+            w, V = np.linalg.eigh(X.T @ X / X.shape[0])
+            root = V @ np.diag(np.sqrt(w)) @ V.T
+            M = root @ M @ root
+        eig.append(np.linalg.eigvalsh(M))
+    law = linear_law(10, 20, None, None, problem.n_samples)
+    expected = law.ks_distance(np.concatenate(eig))
+    assert d["theory"]["ks_distance"] == pytest.approx(expected, abs=1e-9)
+    assert d["theory"]["ks_distance"] < 0.06 and d["theory"]["n_eigenvalues"] == 2000
+    # the wrong law (N → ∞ for finite data, or vice versa) is visibly further away
+    other = linear_law(10, 20, None, None, None if problem.n_samples else 40)
+    assert other.ks_distance(np.concatenate(eig)) > 2 * d["theory"]["ks_distance"]
+
+
+def test_nonlinear_spectrum_has_no_theory_block(tmp_path):
+    out = tmp_path / "erf.json"
+    assert run("spectrum", "--activation", "erf", "--ni", 3, "--nh", 2, "--json", out).returncode == 0
+    assert "theory" not in json.loads(out.read_text())

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from ..ensemble import Problem, TeacherResult, iter_spectra, prepare
 from ..fileio import check_writable, write_json
 from ..jobs import JobState
@@ -32,10 +34,28 @@ def teacher_record(res: TeacherResult) -> dict:
     return record
 
 
+def nonzero_eigenvalues(problem: Problem, results: list[TeacherResult]) -> np.ndarray:
+    """Linear networks: each teacher's min(Ni, N) nonzero eigenvalues (the rest are exact zeros
+    of rank H = Ni), pooled — what the random-matrix law describes."""
+    k = problem.ni if problem.n_samples is None else min(problem.ni, problem.n_samples)
+    return np.concatenate([r.spectrum.eigenvalues[-k:] for r in results])
+
+
+def theory_record(problem: Problem, results: list[TeacherResult]) -> dict:
+    """KS distance of the pooled nonzero eigenvalues to the law matching the mode."""
+    from ..laws import linear_law
+
+    law = linear_law(problem.ni, problem.nh, problem.sigma1, problem.sigma2, problem.n_samples)
+    eig = nonzero_eigenvalues(problem, results)
+    return {"law": law.label, "ks_distance": law.ks_distance(eig), "n_eigenvalues": int(eig.size)}
+
+
 def result_document(problem: Problem, results: list[TeacherResult]) -> dict:
     doc = {"config": problem.resolved_config(), "n_params": problem.n_params,
            "predicted_rank": problem.predicted_rank, "rank_upper_bound": problem.rank_upper_bound,
            "teachers": [teacher_record(r) for r in results]}
+    if problem.act.is_linear:
+        doc["theory"] = theory_record(problem, results)
     return doc
 
 

@@ -75,7 +75,7 @@ class DynamicsView(QWidget):
         self.placeholder = QLabel("")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
-        self.placeholder.setStyleSheet(f"color: {style.GREY}; font-size: {style.LABEL_PT + 2}pt;")
+        self.placeholder.setStyleSheet(f"color: {style.GREY};")
         self.log_x_box = QCheckBox("log step axis")
         self.log_x_box.toggled.connect(self.set_log_x)
         self.summary = QLabel("")

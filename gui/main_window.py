@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QScrollArea,
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
@@ -39,6 +39,7 @@ ORGANIZATION = "HessianExplorer"
 DEBOUNCE_MS = 350
 PREVIEW_BUDGET_S = 1.0        # automatic re-runs compute as many teachers as fit in this
 MAX_RECENT = 8
+SETTINGS_WIDTH = 345          # the settings panel's minimum width at normal text size
 VIEWS = ("spectrum", "rank", "dynamics")
 
 
@@ -71,6 +72,8 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings(ORGANIZATION, APP_NAME)
         self.setWindowTitle(APP_NAME)
         self.resize(1500, 950)
+        app_font = QApplication.instance().font()
+        self._base_font_pt = app_font.pointSizeF() / style.text_scale() if app_font.pointSizeF() > 0 else 11.0
         self._jobs: dict[str, Job] = {}           # running jobs of the current run, by kind
         self._run_status = "finished"
         self._problem: Problem | None = None        # the spectrum problem shown
@@ -162,8 +165,8 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(settings_widget)
-        scroll.setMinimumWidth(345)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(SETTINGS_WIDTH)
+        self._settings_scroll = scroll
         self.settings_dock = QDockWidget("Settings", self)
         self.settings_dock.setObjectName("settingsDock")
         self.settings_dock.setWidget(scroll)
@@ -236,6 +239,10 @@ class MainWindow(QMainWindow):
             a.setCheckable(True)
             a.setChecked(key == "all")
             group.addAction(a)
+        self.large_text_action = self._action(view_menu, "Large &text (projector)", None,
+                                              QKeySequence("Ctrl+Shift+T"))
+        self.large_text_action.setCheckable(True)
+        self.large_text_action.toggled.connect(self.set_large_text)
         self.grid_action = self._action(view_menu, "&Grid lines", None, QKeySequence("Ctrl+G"))
         self.grid_action.setCheckable(True)
         self.grid_action.toggled.connect(self.set_grid)
@@ -267,6 +274,23 @@ class MainWindow(QMainWindow):
             if sizes[1] > 120:
                 self._expanded_sizes = sizes
             self.main_splitter.setSizes([total - 60, 60])
+
+    def set_large_text(self, on: bool) -> None:
+        """Every text in the window and its plots 1.4× larger, for a lecture hall."""
+        scale = style.PROJECTOR_SCALE if on else 1.0
+        style.set_text_scale(scale)
+        app = QApplication.instance()
+        font = QFont(app.font())
+        font.setPointSizeF(self._base_font_pt * scale)
+        app.setFont(font)
+        status_font = QFont(font)
+        status_font.setPointSizeF(font.pointSizeF() + 2)
+        status_font.setBold(True)
+        self.status_label.setFont(status_font)
+        self._settings_scroll.setMinimumWidth(int(SETTINGS_WIDTH * scale))
+        for view in self.views.values():
+            view.refresh()
+        self.settings.setValue("largeText", bool(on))
 
     def set_grid(self, on: bool) -> None:
         for view in self.views.values():
@@ -716,6 +740,8 @@ class MainWindow(QMainWindow):
         state = self.settings.value("windowState")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
+        if str(self.settings.value("largeText", "false")).lower() == "true":
+            self.large_text_action.setChecked(True)
         if str(self.settings.value("grid", "false")).lower() == "true":
             self.grid_action.setChecked(True)
         for name, splitter in (("mainSplitter", self.main_splitter), ("topSplitter", self.top_splitter)):

@@ -2,6 +2,8 @@
 backgrounds so screenshots and exported figures can go straight into a paper."""
 from __future__ import annotations
 
+import weakref
+
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont
 
@@ -22,8 +24,19 @@ TICK_PT = 12
 LABEL_PT = 14
 LEGEND_PT = 12
 TITLE_PT = 15
+PROJECTOR_SCALE = 1.4      # View → Large text: every font this much larger
 
 _configured = False
+_scale = 1.0
+_plots = weakref.WeakSet()  # every plot made here, so that the text size can change at once
+
+
+def pt(size: float) -> float:
+    return round(size * _scale, 1)
+
+
+def text_scale() -> float:
+    return _scale
 
 
 def configure_pyqtgraph() -> None:
@@ -40,25 +53,51 @@ def colour(name: str, alpha: int = 255) -> QColor:
 
 
 def make_plot(title: str = "", legend_offset=(-10, 10)) -> pg.PlotWidget:
-    """A white PlotWidget with large fonts, a grid and a legend."""
+    """A white PlotWidget with large fonts and a legend."""
     configure_pyqtgraph()
     w = pg.PlotWidget()
     item = w.getPlotItem()
-    tick_font = QFont()
-    tick_font.setPointSize(TICK_PT)
     for name in ("left", "bottom"):
         axis = item.getAxis(name)
-        axis.setTickFont(tick_font)
         axis.setTextPen("k")
         axis.setPen(pg.mkPen("k", width=1))
         axis.enableAutoSIPrefix(False)      # "(x1e-06)" on a log axis only confuses
-    if title:
-        item.setTitle(title, size=f"{TITLE_PT}pt", color="k")
-    legend = item.addLegend(offset=legend_offset, labelTextSize=f"{LEGEND_PT}pt",
+    legend = item.addLegend(offset=legend_offset, labelTextSize=f"{pt(LEGEND_PT)}pt",
                             labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 215),
                             pen=pg.mkPen("#bbbbbb"))
     legend.setZValue(100)
+    w._title = title
+    apply_fonts(w)
+    _plots.add(w)
     return w
+
+
+def apply_fonts(plot: pg.PlotWidget) -> None:
+    """(Re)apply the text sizes: ticks, title, and — at their next update — labels and legend."""
+    item = plot.getPlotItem()
+    tick_font = QFont()
+    tick_font.setPointSizeF(pt(TICK_PT))
+    for name in ("left", "bottom"):
+        item.getAxis(name).setTickFont(tick_font)
+    if plot._title:
+        item.setTitle(plot._title, size=f"{pt(TITLE_PT)}pt", color="k")
+    item.legend.opts["labelTextSize"] = f"{pt(LEGEND_PT)}pt"
+    labels = getattr(plot, "_labels", None)
+    plot._labels = None
+    plot._legend_items = None
+    if labels:
+        set_labels(plot, *labels)
+
+
+def set_text_scale(scale: float) -> None:
+    """Every plot's text `scale` times the normal size (1: normal; PROJECTOR_SCALE: a lecture)."""
+    global _scale
+    _scale = float(scale)
+    for plot in list(_plots):
+        try:
+            apply_fonts(plot)
+        except RuntimeError:          # the plot's window was closed and deleted
+            _plots.discard(plot)
 
 
 def set_grid(plot: pg.PlotWidget, on: bool) -> None:
@@ -72,7 +111,7 @@ def set_labels(plot: pg.PlotWidget, x: str, y: str) -> None:
     if getattr(plot, "_labels", None) == (x, y):
         return
     plot._labels = (x, y)
-    style = {"font-size": f"{LABEL_PT}pt", "color": "#000"}
+    style = {"font-size": f"{pt(LABEL_PT)}pt", "color": "#000"}
     item = plot.getPlotItem()
     item.setLabel("bottom", x, **style)
     item.setLabel("left", y, **style)

@@ -151,6 +151,27 @@ def test_keyboard_shortcuts(window, qtbot):
     assert keys == ["Ctrl+O", "Ctrl+S", "Ctrl+R", "Esc", "Ctrl+Q"]
 
 
+def test_large_text_for_a_projector(window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    run_config(qtbot, window, make_config(**SMALL))
+    axis = window.spectrum_view.plot.getPlotItem().getAxis("bottom")
+    tick = axis.style["tickFont"].pointSizeF()
+    app_pt = QApplication.instance().font().pointSizeF()
+    legend_label = window.spectrum_view.plot.getPlotItem().legend.items[0][1]
+    window.large_text_action.trigger()
+    try:
+        assert axis.style["tickFont"].pointSizeF() == pytest.approx(1.4 * tick)
+        assert QApplication.instance().font().pointSizeF() == pytest.approx(1.4 * app_pt)
+        new_label = window.spectrum_view.plot.getPlotItem().legend.items[0][1]
+        assert new_label.opts["size"] != legend_label.opts["size"]
+        assert window.settings.value("largeText") in (True, "true")
+    finally:
+        window.large_text_action.trigger()
+    assert axis.style["tickFont"].pointSizeF() == pytest.approx(tick)
+    assert QApplication.instance().font().pointSizeF() == pytest.approx(app_pt)
+
+
 def test_new_run_cancels_the_one_in_flight(window, qtbot):
     window.set_config(make_config(**SLOW, teachers=300), run=True)
     qtbot.waitUntil(lambda: window.spectrum_view.n_teachers >= 1, timeout=RUN_TIMEOUT)

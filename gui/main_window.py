@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
                       "dynamics": self.dynamics_view}
         self.spectrum_view.log_button.toggled.connect(self._log_axis_toggled)
         self.rank_view.tolerance_changed.connect(lambda _tol: self._update_status())
+        self.spectrum_view.updated.connect(self._update_status)
         self.dynamics_view.log_x_box.toggled.connect(
             lambda on: self.config_panel.set_view_option("log_steps", bool(on)))
 
@@ -474,6 +475,7 @@ class MainWindow(QMainWindow):
         config = self.config()
         key = self._spectrum_key(config)
         if key == self._shown_key and not self.is_running():
+            self.clear_error()                  # e.g. a bad value was put back as it was
             self._mark_dynamics_stale()         # only the dynamics settings changed
             return True
         return self._start(full=False)
@@ -620,8 +622,7 @@ class MainWindow(QMainWindow):
         if self._theory_waits_for_s and self._problem is not None:
             self._start_theory(self._problem, float(result.spectrum.w2_norm_sq))
         self.spectrum_view.add_result(result)
-        self.rank_view.add_result(result)
-        self._update_status()
+        self.rank_view.add_result(result)       # the status line follows the views' redraws
 
     def _update_status(self) -> None:
         problem = self._problem

@@ -89,8 +89,6 @@ def run_gui(args) -> int:
                       "xvfb-run, or use --screenshot OUT.png for a picture without a window")
 
     app = create_app()
-    from PySide6.QtCore import QSettings
-
     from .main_window import MainWindow
 
     if screenshot:

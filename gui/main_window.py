@@ -8,8 +8,8 @@ asks first and then stops the workers cleanly.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
-import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -342,10 +342,10 @@ class MainWindow(QMainWindow):
             except Exception:
                 act = ""
             log = act in ("erf", "tanh")
-        self._set_log_axis(bool(log), record=False)
+        self._set_log_axis(bool(log))
         self.dynamics_view.set_log_x(bool(view.get("log_steps")))
 
-    def _set_log_axis(self, on: bool, record: bool = True) -> None:
+    def _set_log_axis(self, on: bool) -> None:
         self.spectrum_view.set_log(on)
         self.log_action.blockSignals(True)
         self.log_action.setChecked(on)
@@ -653,9 +653,7 @@ class MainWindow(QMainWindow):
         self._theory_waits_for_s = False
         if not problem.act.is_linear or problem.teacher is not None:
             return
-        try:
-            import engine.laws  # noqa: F401  (optional: no theory curve without it)
-        except ImportError:
+        if importlib.util.find_spec("engine.laws") is None:     # optional: no curve without it
             return
         ni, nh, s1, s2, n = problem.ni, problem.nh, problem.sigma1, problem.sigma2, problem.n_samples
         if problem.n_teachers == 1 and s is None:

@@ -7,7 +7,6 @@ import os
 import time
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QTimer
 
 from engine.errors import InputError

@@ -267,6 +267,10 @@ class RankView(QWidget):
             self.pred_line.setValue(self._predicted + 0.5)
             self.pred_line.show()
             self.pred_line.label.setFormat(f"predicted {self._predicted}")
+        elif has and self._bound is not None:          # a general polynomial: only a bound
+            self.pred_line.setValue(self._bound + 0.5)
+            self.pred_line.show()
+            self.pred_line.label.setFormat(f"upper bound {self._bound}")
         else:
             self.pred_line.hide()
         if has and self._p is not None:

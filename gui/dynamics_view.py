@@ -48,6 +48,8 @@ class DynamicsView(QWidget):
         self.plot = style.make_plot("Learning near the optimum", legend_offset=(10, -10))
         self._log_x = False
         self._mode_items: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
+        self._expected_items: list[pg.PlotDataItem] = []
+        self.expected = None
         self._build()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -104,6 +106,30 @@ class DynamicsView(QWidget):
             self.plot.getPlotItem().removeItem(a)
             self.plot.getPlotItem().removeItem(p)
         self._mode_items.clear()
+        self._set_expected_items(None)
+        self.refresh()
+
+    def _set_expected_items(self, curve) -> None:
+        item = self.plot.getPlotItem()
+        for it in self._expected_items:
+            item.removeItem(it)
+        self._expected_items.clear()
+        self.expected = curve
+        if curve is None:
+            return
+        for j, lam in enumerate(np.asarray(curve.slow_eigenvalues)):
+            c = style.SLOW_MODE_COLOURS[j % len(style.SLOW_MODE_COLOURS)]
+            it = pg.PlotDataItem(pen=pg.mkPen(c, width=2.5, style=Qt.PenStyle.DashLine),
+                                 name=f"mode λ = {lam:.3g}")
+            item.addItem(it)
+            self._expected_items.append(it)
+
+    def set_expected(self, curve) -> None:
+        """gui.engine_process.ExpectedCurve: what training would look like, before any training
+        (shown only while no trajectory is on screen)."""
+        if self.start is not None:
+            return
+        self._set_expected_items(curve)
         self.refresh()
 
     def set_message(self, message: str) -> None:
@@ -112,6 +138,7 @@ class DynamicsView(QWidget):
 
     def set_start(self, start) -> None:
         """gui.engine_process.DynamicsStartInfo: eigenvalues, c_k, η, slow modes, predictions."""
+        self._set_expected_items(None)
         self.start = start
         m = len(start.slow_modes)
         self.energy_actual = np.zeros((0, m))
@@ -161,6 +188,8 @@ class DynamicsView(QWidget):
 
     def takeover_step(self) -> tuple[int | None, str]:
         """Where the marker goes: the actual takeover if seen, else the prediction."""
+        if self.start is None and self.expected is not None:
+            return self.expected.takeover_step, "expected"
         if self.takeover_actual is not None:
             return self.takeover_actual, "actual"
         if self.start is not None and self.start.predicted_takeover_step is not None:
@@ -173,6 +202,13 @@ class DynamicsView(QWidget):
         return np.asarray(self.start.eigenvalues)[np.asarray(self.start.slow_modes, dtype=int)]
 
     def export_arrays(self) -> dict[str, np.ndarray]:
+        if self.start is None and self.expected is not None:
+            e = self.expected
+            t, _ = self.takeover_step()
+            return {"steps": np.asarray(e.steps), "expected_loss": np.asarray(e.loss),
+                    "slow_eigenvalues": np.asarray(e.slow_eigenvalues),
+                    "expected_mode_energy": np.asarray(e.slow_energies), "lr": np.array(e.lr),
+                    "init_distance": np.array(e.eps), "takeover_step": np.array(-1 if t is None else t)}
         d = {k: v.copy() for k, v in self.data.items()}
         d["mode_energy_actual"] = self.energy_actual
         d["mode_energy_predicted"] = self.energy_predicted
@@ -186,6 +222,12 @@ class DynamicsView(QWidget):
         return d
 
     def csv_table(self) -> tuple[str, np.ndarray]:
+        if self.start is None and self.expected is not None:
+            e = self.expected
+            lam = np.asarray(e.slow_eigenvalues)
+            cols = ["step", "expected_loss"] + [f"expected_energy_mode{j + 1}_lambda_{lam[j]:.6g}"
+                                                 for j in range(lam.size)]
+            return ",".join(cols), np.column_stack([e.steps, e.loss, e.slow_energies])
         m = self.energy_actual.shape[1]
         lam = self.slow_eigenvalues()
         cols = ["step", "loss", "loss_linearized"]
@@ -199,6 +241,9 @@ class DynamicsView(QWidget):
     # ------------------------------------------------------------------ drawing
     def refresh(self) -> None:
         self._timer.stop()
+        if self.start is None and self.expected is not None:
+            self._refresh_expected()
+            return
         show = display_index(self.data["steps"].size)
         t = self.data["steps"][show]
         lx = self._log_x
@@ -223,17 +268,65 @@ class DynamicsView(QWidget):
             for j, (a, _) in enumerate(self._mode_items):
                 entries.append((a, a.opts["name"] + ("  (dashed: predicted)" if j == 0 else "")))
         style.set_legend(self.plot, entries)
-        if self.plot.isVisibleTo(self) != (self.start is not None):
-            self.has_data_changed.emit(self.start is not None)
-        self.plot.setVisible(self.start is not None)
-        self.placeholder.setVisible(self.start is None)
-        self.log_x_box.setVisible(self.start is not None)
+        self._show_plot(self.start is not None)
         self.placeholder.setText("Dynamics — " + (self._message or
                                  "no training run yet: tick “Dynamics” in the settings and press Run (Ctrl+R)."))
         style.set_labels(self.plot, "step t  (log scale)" if lx else "step t", "loss, mode energy  (log scale)")
         self.summary.setText(self._summary_text())
         self._set_ranges()
+        self._place_legend()
         self.updated.emit()
+
+    def _show_plot(self, shown: bool) -> None:
+        if self.plot.isVisibleTo(self) != shown:
+            self.has_data_changed.emit(shown)
+        self.plot.setVisible(shown)
+        self.placeholder.setVisible(not shown)
+        self.log_x_box.setVisible(shown)
+
+    def _refresh_expected(self) -> None:
+        e = self.expected
+        lx = self._log_x
+        t = np.asarray(e.steps)
+        self.loss_item.setData([], [])
+        self.lin_item.setData(*_positive(t, np.asarray(e.loss), lx))
+        for j, it in enumerate(self._expected_items):
+            it.setData(*_positive(t, np.asarray(e.slow_energies)[:, j], lx))
+        step = e.takeover_step
+        if step is not None and (not lx or step > 0):
+            self.takeover_line.setValue(np.log10(step) if lx else step)
+            self.takeover_line.show()
+            self.takeover_line.label.setFormat(f"slow modes take over (expected): t = {step}")
+        else:
+            self.takeover_line.hide()
+        entries = [(self.lin_item, f"expected loss, random start |δ0| = {e.eps:.3g} (linearised)")]
+        entries += [(it, it.opts["name"]) for it in self._expected_items]
+        style.set_legend(self.plot, entries)
+        style.set_labels(self.plot, "step t  (log scale)" if lx else "step t", "loss, mode energy  (log scale)")
+        self._show_plot(True)
+        self.summary.setText(
+            f"Expected from teacher 1's spectrum, before any training (η = {e.lr:.3g} = "
+            f"{e.lr * e.lam_max:.3g}/λ_max, {e.total_steps} steps). "
+            "Run (Ctrl+R) with “Dynamics” ticked trains the network.")
+        item = self.plot.getPlotItem()
+        item.enableAutoRange(x=True)
+        values = np.concatenate([np.ravel(e.loss), np.ravel(e.slow_energies)])
+        values = values[np.isfinite(values) & (values > 0)]
+        if values.size:
+            item.setYRange(np.log10(values.min()) - 0.3, np.log10(values.max()) + 0.3, padding=0)
+        self._place_legend()
+        self.updated.emit()
+
+    def _place_legend(self) -> None:
+        """The corner of the plot that hides the fewest points of the curves."""
+        curves = []
+        for it in [self.loss_item, self.lin_item] + [a for a, _ in self._mode_items] + self._expected_items:
+            x, y = it.getData()
+            if x is not None and np.size(x):
+                curves.append((np.asarray(x), np.asarray(y)))
+        item = self.plot.getPlotItem()
+        item.vb.updateAutoRange()
+        style.place_legend(self.plot, curves)
 
     def _set_ranges(self) -> None:
         """x: auto; y: from the loss and the predictions (an actual mode energy passing through

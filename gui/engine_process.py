@@ -53,6 +53,57 @@ class DynamicsStartInfo:
     config: dict
 
 
+@dataclass(frozen=True)
+class ExpectedCurve:
+    """The linearised learning curve expected from one spectrum, before any training: a random
+    start of norm ε has E c_k² = ε²/P (engine.curves), so L(t) = (ε²/2P) Σ λ_k (1 − ηλ_k)^{2t}."""
+    steps: object
+    loss: object                     # expected linearised loss at `steps`
+    slow_eigenvalues: object         # the m smallest above the rank tolerance
+    slow_energies: object            # (len(steps), m)
+    lr: float
+    lam_max: float
+    eps: float
+    total_steps: int
+    takeover_step: int | None        # first step where the slow modes carry half the loss
+
+
+def curve_steps(total: int, points: int = 600):
+    """Steps to evaluate a curve at: every step up to `points`, else even and geometric ones."""
+    import numpy as np
+
+    if total + 1 <= points:
+        return np.arange(total + 1)
+    half = points // 2
+    grid = np.concatenate([[0], np.linspace(0, total, half), np.geomspace(1, total, half), [total]])
+    return np.unique(grid.round().astype(np.int64))
+
+
+def expected_dynamics_task(state, eigenvalues, rank_tolerance, eps, lr, total_steps, slow_modes):
+    """engine.curves on teacher 1's spectrum: the expected loss and slow-mode energies."""
+    import numpy as np
+
+    from engine.curves import expected_coeff_sq, first_step, mode_energies, predicted_loss
+
+    lam = np.asarray(eigenvalues, dtype=float)
+    lam_max = float(lam[-1])
+    if not lam_max > 0:
+        return
+    eta = 1.0 / lam_max if lr in (None, "auto") else float(lr)
+    c2 = expected_coeff_sq(eps, lam.size)
+    steps = curve_steps(int(total_steps))
+    state.check()
+    loss = predicted_loss(lam, c2, steps, eta)
+    slow = np.flatnonzero(lam > rank_tolerance)[: int(slow_modes)]
+    energies = mode_energies(lam[slow], c2, steps, eta)
+    takeover = None
+    if slow.size:
+        takeover = first_step(lambda ts: predicted_loss(lam[slow], c2, ts, eta)
+                              > 0.5 * predicted_loss(lam, c2, ts, eta), int(total_steps))
+    yield ExpectedCurve(steps, loss, lam[slow], energies, eta, lam_max, float(eps),
+                        int(total_steps), takeover)
+
+
 def spectrum_task(state, spectrum_config):
     """engine.ensemble.iter_spectra for a SpectrumConfig; results without the input matrices."""
     from engine.ensemble import iter_spectra, prepare

@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self._config_path: str | None = None
         self._preview_note = ""
         self._theory_waits_for_s = False
+        self._first_spectrum = None
         self.confirm_close_answer: bool | None = None   # tests: answer the close question
         self._build()
         self._build_menus()
@@ -481,9 +482,26 @@ class MainWindow(QMainWindow):
         return self._start(full=False)
 
     def _mark_dynamics_stale(self) -> None:
-        if self.dynamics_view.start is not None or self.config()["dynamics"]["enabled"]:
-            self.dynamics_view.clear("Settings changed: press Run (Ctrl+R) to train." if self.config()["dynamics"]["enabled"]
-                                     else "")
+        """Only the training settings changed: drop the old trajectory, show the new expectation."""
+        enabled = self.config()["dynamics"]["enabled"]
+        self.dynamics_view.clear("Settings changed: press Run (Ctrl+R) to train." if enabled else "")
+        self._start_expected()
+
+    def _start_expected(self) -> None:
+        """The learning curve expected from teacher 1's spectrum (engine.curves), in a job."""
+        spectrum = getattr(self, "_first_spectrum", None)
+        if spectrum is None:
+            return
+        d = self.config()["dynamics"]
+        if self._jobs.get("expected") is not None:
+            self._jobs.pop("expected").cancel()
+        args = (spectrum.eigenvalues, spectrum.rank_tolerance, d.get("init_distance") or 1e-2,
+                d.get("lr", "auto"), int(d["steps"]), int(d["slow_modes"]))
+        if not self._jobs:
+            self._run_status = "finished"
+        job = Job("expected", "gui.engine_process:expected_dynamics_task", args, self)
+        job.result.connect(self.dynamics_view.set_expected)
+        self._start_job(job)
 
     def _start(self, full: bool) -> bool:
         self._debounce.stop()
@@ -524,6 +542,7 @@ class MainWindow(QMainWindow):
         run_problem = problem if k == problem.n_teachers else \
             prepare(replace(problem.config, teachers=k))
         self._problem = problem
+        self._first_spectrum = None
         self._full_teachers = k
         self._preview_note = note
         self._shown_key = self._spectrum_key(config) if k == problem.n_teachers or not full else None
@@ -569,7 +588,7 @@ class MainWindow(QMainWindow):
     def _progress(self, job: Job, fraction: float, message: str) -> None:
         if self._jobs.get(job.name) is not job:
             return
-        if job.name == "theory" and len(self._jobs) > 1:
+        if job.name in ("theory", "expected") and len(self._jobs) > 1:
             return
         self.progress.setValue(int(1000 * fraction))
         self.progress_label.setText(f"{job.name}: {message}")
@@ -577,8 +596,9 @@ class MainWindow(QMainWindow):
     def _job_error(self, job: Job, message: str) -> None:
         if self._jobs.get(job.name) is not job:
             return
-        if job.name == "theory":          # the spectrum stands without its theory curve
-            self.show_error(f"theory curve unavailable: {message}")
+        if job.name in ("theory", "expected"):    # the spectrum stands without these curves
+            what = "theory curve" if job.name == "theory" else "expected learning curve"
+            self.show_error(f"{what} unavailable: {message}")
             return
         self.show_error(f"{job.name}: {message}")
         self._run_status = "error"
@@ -587,7 +607,7 @@ class MainWindow(QMainWindow):
         if self._jobs.get(job.name) is not job:
             return                      # a job of an earlier, cancelled run
         del self._jobs[job.name]
-        if status == "error" and job.name != "theory":
+        if status == "error" and job.name not in ("theory", "expected"):
             self._run_status = "error"
         if job.name == "spectrum":
             self.spectrum_view.refresh()
@@ -619,6 +639,10 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- spectrum results
     def _spectrum_result(self, result) -> None:
+        if result.index == 0:
+            self._first_spectrum = result.spectrum
+            if self._pending_dynamics is None and "dynamics" not in self._jobs:
+                self._start_expected()
         if self._theory_waits_for_s and self._problem is not None:
             self._start_theory(self._problem, float(result.spectrum.w2_norm_sq))
         self.spectrum_view.add_result(result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont
 
@@ -98,6 +99,45 @@ def set_text_scale(scale: float) -> None:
             apply_fonts(plot)
         except RuntimeError:          # the plot's window was closed and deleted
             _plots.discard(plot)
+
+
+CORNERS = {  # legend anchor: (item point, parent point, offset)
+    "top-right": ((1, 0), (1, 0), (-10, 10)),
+    "bottom-left": ((0, 1), (0, 1), (10, -10)),
+    "top-left": ((0, 0), (0, 0), (10, 10)),
+    "bottom-right": ((1, 1), (1, 1), (-10, -10)),
+    "middle-right": ((1, 0.5), (1, 0.5), (-10, 0)),
+    "middle-left": ((0, 0.5), (0, 0.5), (10, 0)),
+}
+
+
+def place_legend(plot: pg.PlotWidget, curves, box=(0.5, 0.4)) -> str:
+    """Put the legend in the corner that hides the fewest plotted points.
+
+    curves: (x, y) arrays in view coordinates (log₁₀ already applied on log axes); the legend
+    is taken to cover a `box` fraction (width, height) of the view in its corner."""
+    item = plot.getPlotItem()
+    (x0, x1), (y0, y1) = item.viewRange()
+    if not (x1 > x0 and y1 > y0):
+        return getattr(plot, "_legend_corner", "")
+    pts = [np.column_stack([(np.asarray(x) - x0) / (x1 - x0), (np.asarray(y) - y0) / (y1 - y0)])
+           for x, y in curves if np.size(x)]
+    pts = np.concatenate(pts) if pts else np.zeros((0, 2))
+    bw, bh = box
+    cover = {
+        "top-right": (pts[:, 0] > 1 - bw) & (pts[:, 1] > 1 - bh),
+        "bottom-left": (pts[:, 0] < bw) & (pts[:, 1] < bh),
+        "top-left": (pts[:, 0] < bw) & (pts[:, 1] > 1 - bh),
+        "bottom-right": (pts[:, 0] > 1 - bw) & (pts[:, 1] < bh),
+        "middle-right": (pts[:, 0] > 1 - bw) & (np.abs(pts[:, 1] - 0.5) < bh / 2),
+        "middle-left": (pts[:, 0] < bw) & (np.abs(pts[:, 1] - 0.5) < bh / 2),
+    }
+    best = min(cover, key=lambda k: (int(cover[k].sum()), list(CORNERS).index(k)))
+    if best != getattr(plot, "_legend_corner", None):
+        item_pos, parent_pos, offset = CORNERS[best]
+        item.legend.anchor(item_pos, parent_pos, offset=offset)
+        plot._legend_corner = best
+    return best
 
 
 def set_grid(plot: pg.PlotWidget, on: bool) -> None:

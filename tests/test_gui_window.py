@@ -441,6 +441,37 @@ def test_dynamics_view_shows_the_engines_trajectory(window, qtbot):
     assert view.csv_table()[1].shape[0] == 3001
 
 
+def test_expected_learning_curve_before_any_training(window, qtbot):
+    from engine.curves import expected_coeff_sq, mode_energies, predicted_loss
+
+    run_config(qtbot, window, make_config(**SMALL, dynamics={"steps": 5000, "slow_modes": 2}))
+    view = window.dynamics_view
+    assert view.start is None and view.expected is not None and view.plot.isVisibleTo(view)
+    spec = engine_results(window.config())[0].spectrum
+    lam = spec.eigenvalues
+    e = view.expected
+    c2 = expected_coeff_sq(1e-2, lam.size)
+    np.testing.assert_allclose(e.loss, predicted_loss(lam, c2, e.steps, 1 / lam[-1]), rtol=1e-9)
+    slow = lam[lam > spec.rank_tolerance][:2]
+    np.testing.assert_allclose(e.slow_eigenvalues, slow, rtol=1e-12)
+    np.testing.assert_allclose(e.slow_energies, mode_energies(slow, c2, e.steps, 1 / lam[-1]), rtol=1e-9)
+    assert e.steps[0] == 0 and e.steps[-1] == 5000
+    header, table = view.csv_table()
+    assert header.startswith("step,expected_loss") and table.shape == (e.steps.size, 4)
+    # Only a training setting changes: the expectation follows, the spectrum is not recomputed.
+    seen = []
+    window.spectrum_view.updated.connect(lambda: seen.append(1))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        window.config_panel.steps.setValue(800)
+    assert view.expected.steps[-1] == 800 and not seen
+    # Training replaces the expectation by the trajectory.
+    window.config_panel.dynamics.setChecked(True)
+    window._debounce.stop()
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        window.run()
+    assert view.start is not None and view.expected is None and view.data["steps"].size == 801
+
+
 def test_every_preset_runs_without_error(window, qtbot):
     presets = list_presets()
     assert len(presets) >= 7

@@ -37,6 +37,7 @@ import numpy as np
 from scipy.special import erf as _erf
 
 from .activations import Activation
+from .validate import positive, whole
 from .curves import first_step, predicted_loss
 from .curves import mode_energies as _curve_energies
 from .ensemble import Problem, SpectrumConfig, check_memory, prepare, teacher_and_inputs
@@ -138,29 +139,11 @@ class DynamicsProblem:
         return d
 
 
-def _int(value, name: str, flag: str, lo: int = 1, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise InputError(f"{name} must be a whole number ≥ {lo}, got {value!r}; set {flag}")
-    if hi is not None and value > hi:
-        raise InputError(f"{name} must be at most {hi}, got {value!r}; set {flag}")
-    return int(value)
-
-
-def _float(value, name: str, flag: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a positive number, got {value!r}; set {flag}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise InputError(f"{name} must be a positive finite number, got {value!r}; set {flag}")
-    return v
-
-
 def parse_lr(value) -> float | str:
     """A positive finite step, or "auto" (1/λ_max)."""
     if isinstance(value, str) and value.strip().lower() == "auto":
         return "auto"
-    return _float(value, "the learning rate", "--lr (a positive number or auto)")
+    return positive(value, "the learning rate", "--lr (a positive number or auto)")
 
 
 def parse_init_modes(value, p: int) -> tuple[int, ...] | str | None:
@@ -221,17 +204,17 @@ def prepare_dynamics(spectrum_config: SpectrumConfig, dynamics_config: DynamicsC
     cfg = dynamics_config
     p, n = model.n_params, model.n_samples
     lr = parse_lr(cfg.lr)
-    steps = _int(cfg.steps, "the number of steps", "--steps", 1, MAX_STEPS)
+    steps = whole(cfg.steps, "the number of steps", "--steps", 1, MAX_STEPS)
     if cfg.init_file is not None and cfg.init_modes is not None:
         raise InputError("give either --init-modes or --init-file, not both")
     if cfg.init_distance is not None:
-        _float(cfg.init_distance, "the initial distance", "--init-distance")
+        positive(cfg.init_distance, "the initial distance", "--init-distance")
     modes = parse_init_modes(cfg.init_modes, p)
     if cfg.batch is not None:
-        _int(cfg.batch, "the batch size", "--batch")
-    _int(cfg.slow_modes, "the number of slow modes", "--slow-modes")
-    _int(cfg.record_every, "record-every", "--record-every")
-    decades = _float(cfg.target_decades, "the target decades", "--target-decades")
+        whole(cfg.batch, "the batch size", "--batch")
+    whole(cfg.slow_modes, "the number of slow modes", "--slow-modes")
+    whole(cfg.record_every, "record-every", "--record-every")
+    decades = positive(cfg.target_decades, "the target decades", "--target-decades")
     if not isinstance(cfg.flow, (bool, np.bool_)):
         raise InputError(f"flow must be true or false, got {cfg.flow!r}")
     cfg = DynamicsConfig(lr=lr, steps=steps,

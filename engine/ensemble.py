@@ -16,7 +16,8 @@ from .activations import Activation, parse_activation
 from .errors import InputError
 from .jobs import JobState, null_state
 from .memory import require
-from .model import (Teacher, default_sigmas, load_inputs, load_teacher, n_params,
+from .validate import positive, sigmas, whole
+from .model import (Teacher, load_inputs, load_teacher, n_params,
                     sample_inputs, sample_teacher, teacher_rng)
 from .rank import predicted_rank, rank_upper_bound
 from .spectrum import Spectrum, population_spectrum, sample_spectrum
@@ -93,47 +94,22 @@ class Problem:
         return d
 
 
-def _positive_int(value, name: str, flag: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"{name} must be a positive whole number, got {value!r}; set {flag}")
-    if value > MAX_SIZE and name in ("Ni", "Nh"):
-        raise InputError(f"{name} = {value} is beyond what this tool handles (at most {MAX_SIZE})")
-    return int(value)
-
-
-def _positive_float(value, name: str, flag: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {value!r}; set {flag}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise InputError(f"{name} must be a positive finite number, got {value!r}; set {flag}")
-    return v
-
-
 def check_sizes(ni, nh) -> tuple[int, int]:
-    return _positive_int(ni, "Ni", "--ni"), _positive_int(nh, "Nh", "--nh")
-
-
-def resolve_sigmas(ni: int, nh: int, sigma1, sigma2) -> tuple[float, float]:
-    d1, d2 = default_sigmas(ni, nh)
-    s1 = d1 if sigma1 is None else _positive_float(sigma1, "sigma1", "--sigma1")
-    s2 = d2 if sigma2 is None else _positive_float(sigma2, "sigma2", "--sigma2")
-    return s1, s2
+    return whole(ni, "Ni", "--ni", hi=MAX_SIZE), whole(nh, "Nh", "--nh", hi=MAX_SIZE)
 
 
 def prepare(config: SpectrumConfig) -> Problem:
     """Check every field, load the files, and check the memory the run needs."""
     act = parse_activation(config.activation)
     ni, nh = check_sizes(config.ni, config.nh)
-    _positive_int(config.teachers, "the number of teachers", "--teachers")
+    whole(config.teachers, "the number of teachers", "--teachers")
     if isinstance(config.seed, bool) or not isinstance(config.seed, (int, np.integer)) or config.seed < 0:
         raise InputError(f"seed must be a non-negative whole number, got {config.seed!r}")
-    s1, s2 = resolve_sigmas(ni, nh, config.sigma1, config.sigma2)
+    s1, s2 = sigmas(ni, nh, config.sigma1, config.sigma2)
     if config.rtol is not None:
-        _positive_float(config.rtol, "rtol", "--rtol")
+        positive(config.rtol, "rtol", "--rtol")
     if config.quadrature_nodes is not None:
-        _positive_int(config.quadrature_nodes, "quadrature nodes", "--nodes")
+        whole(config.quadrature_nodes, "quadrature nodes", "--nodes")
     teacher = load_teacher(config.weights, ni, nh) if config.weights else None
     inputs = None
     if config.population:
@@ -147,7 +123,7 @@ def prepare(config: SpectrumConfig) -> Problem:
             raise InputError(f"--samples {config.samples} disagrees with the {n} rows of the inputs file; drop --samples")
     else:
         n = default_samples(ni, nh) if config.samples is None else \
-            _positive_int(config.samples, "the number of samples", "--samples")
+            whole(config.samples, "the number of samples", "--samples")
     problem = Problem(config, act, s1, s2, n, teacher, inputs)
     check_memory(problem)
     return problem

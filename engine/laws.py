@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Callable
 
 import numpy as np
@@ -46,7 +46,7 @@ from scipy import special
 from scipy.interpolate import CubicSpline
 
 from .errors import InputError
-from .model import default_sigmas
+from .validate import positive, sigmas, whole
 
 TAIL = 1e-12          # laws with unbounded support: mass left out beyond each end of the grid
 ATOM_RTOL = 1e-9      # eigenvalues this close (relative to the law's scale) to an atom sit on it
@@ -173,27 +173,6 @@ def _make_law(lam, density, cdf, support, atoms, mass, label) -> Law:
 
 # ============================================================================ validation
 
-def _size(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        if isinstance(value, Real) and float(value).is_integer():
-            value = int(value)
-        else:
-            raise InputError(f"{name} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise InputError(f"{name} must be a positive integer, got {value}")
-    return int(value)
-
-
-def _positive(value, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a positive number, got {value!r}") from None
-    if not math.isfinite(v) or v <= 0.0:
-        raise InputError(f"{name} must be a positive finite number, got {value!r}")
-    return v
-
-
 def _grid(value) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise InputError(f"grid must be an integer number of points, got {value!r}")
@@ -202,15 +181,8 @@ def _grid(value) -> int:
     return int(value)
 
 
-def _sigmas(ni: int, nh: int, sigma1, sigma2) -> tuple[float, float]:
-    d1, d2 = default_sigmas(ni, nh)
-    s1 = d1 if sigma1 is None else _positive(sigma1, "sigma1")
-    s2 = d2 if sigma2 is None else _positive(sigma2, "sigma2")
-    return s1, s2
-
-
 def _samples(samples) -> int | None:
-    return None if samples is None else _size(samples, "samples")
+    return None if samples is None else whole(samples, "samples", "--samples")
 
 
 # ============================================================================ helpers
@@ -928,8 +900,8 @@ def pooled_law(ni: int, nh: int, sigma1: float | None = None, sigma2: float | No
     samples=None: the N → ∞ law, scaled χ²(Nh) ⊛ scaled Marchenko–Pastur (the paper's result).
     samples=N: the χ²-average over s of the finite-data (MPS) laws of one teacher.
     σ1, σ2 are standard deviations (default 1/√Ni, 1/√Nh)."""
-    ni, nh = _size(ni, "ni"), _size(nh, "nh")
-    sigma1, sigma2 = _sigmas(ni, nh, sigma1, sigma2)
+    ni, nh = whole(ni, "Ni", "--ni"), whole(nh, "Nh", "--nh")
+    sigma1, sigma2 = sigmas(ni, nh, sigma1, sigma2)
     samples, grid = _samples(samples), _grid(grid)
     if samples is None:
         return _pooled_population(ni, nh, sigma1, sigma2, grid)
@@ -942,9 +914,9 @@ def conditional_law(ni: int, nh: int, sigma1: float | None, s: float,
 
     samples=None: Marchenko–Pastur shifted by s, with an atom 1 − 1/γ at s when Ni > Nh.
     samples=N: the MPS law whose population law is that shifted MP law (no atom then)."""
-    ni, nh = _size(ni, "ni"), _size(nh, "nh")
-    sigma1, _ = _sigmas(ni, nh, sigma1, None)
-    s = _positive(s, "s (the squared norm of W2)")
+    ni, nh = whole(ni, "Ni", "--ni"), whole(nh, "Nh", "--nh")
+    sigma1, _ = sigmas(ni, nh, sigma1, None)
+    s = positive(s, "s (the squared norm of W2)", "--s")
     samples, grid = _samples(samples), _grid(grid)
     if samples is None:
         return _conditional_population(ni, nh, sigma1, s, grid)
@@ -958,7 +930,7 @@ def finite_data_law_from_eigenvalues(m_eigenvalues, ni: int, samples: int,
                                      grid: int = 2000) -> Law:
     """Law of the nonzero eigenvalues of S^{1/2} M S^{1/2} (S = XᵀX/N, X N×Ni standard normal)
     for a given M, from the MPS equation with the discrete population law of M's eigenvalues."""
-    ni, samples, grid = _size(ni, "ni"), _size(samples, "samples"), _grid(grid)
+    ni, samples, grid = whole(ni, "Ni", "--ni"), whole(samples, "samples", "--samples"), _grid(grid)
     t = np.asarray(m_eigenvalues, dtype=float).ravel()
     if t.size != ni:
         raise InputError(f"got {t.size} eigenvalues of M but ni={ni}; pass all Ni eigenvalues")

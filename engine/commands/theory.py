@@ -13,7 +13,7 @@ import time
 from .. import laws
 from ..errors import InputError
 from ..fileio import check_writable, write_json
-from ..model import default_sigmas
+from ..validate import sigmas, whole
 from .common import add_json_output
 
 
@@ -58,18 +58,10 @@ def _resolve(args: argparse.Namespace) -> dict:
     for name in ("sigma1", "sigma2", "samples", "s"):
         if not hasattr(args, name):
             setattr(args, name, None)
-    for name in ("ni", "nh"):
-        if getattr(args, name) < 1:
-            raise InputError(f"--{name} must be a positive integer, got {getattr(args, name)}")
-    if args.samples is not None and args.samples < 1:
-        raise InputError(f"--samples must be a positive integer, got {args.samples}; "
-                         "or leave it out (or use --population) for the N → ∞ law")
-    d1, d2 = default_sigmas(args.ni, args.nh)
-    sigma1 = d1 if args.sigma1 is None else args.sigma1
-    sigma2 = d2 if args.sigma2 is None else args.sigma2
-    for name, value in (("sigma1", sigma1), ("sigma2", sigma2)):
-        if not math.isfinite(value) or value <= 0:
-            raise InputError(f"--{name} must be a positive finite standard deviation, got {value}")
+    whole(args.ni, "Ni", "--ni"), whole(args.nh, "Nh", "--nh")
+    if args.samples is not None:
+        whole(args.samples, "the number of samples", "--samples (or leave it out for the N → ∞ law)")
+    sigma1, sigma2 = sigmas(args.ni, args.nh, args.sigma1, args.sigma2)
     s = None
     if args.law == "pooled":
         if args.s is not None:

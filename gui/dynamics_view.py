@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from . import style
@@ -41,7 +42,6 @@ def _positive(x: np.ndarray, y: np.ndarray, log_x: bool) -> tuple[np.ndarray, np
 
 class DynamicsView(QWidget):
     updated = Signal()
-    has_data_changed = Signal(bool)      # the plot appears (True) or gives way to a placeholder
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -74,14 +74,19 @@ class DynamicsView(QWidget):
                                                                                       "anchors": [(0, 0), (0, 0)]})
         item.addItem(self.takeover_line, ignoreBounds=True)
         self.takeover_line.hide()
-        self.placeholder = QLabel("")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setStyleSheet(f"color: {style.GREY};")
+        # Nothing to show yet: a message in the empty plot. (The plot itself is never hidden:
+        # showing it for the first time in the middle of a run re-lays out the whole window.)
+        self.empty_text = pg.TextItem("", color=style.GREY, anchor=(0.5, 0.5))
+        font = QFont()
+        font.setPointSize(style.LABEL_PT)
+        self.empty_text.setFont(font)
+        item.addItem(self.empty_text, ignoreBounds=True)
+        self.empty_text.setPos(0.5, 0.5)
         self.log_x_box = QCheckBox("log step axis")
         self.log_x_box.toggled.connect(self.set_log_x)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
+        style.fix_lines(self.summary, 2)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         bar = QHBoxLayout()
         bar.addWidget(self.summary, 1)
@@ -90,7 +95,9 @@ class DynamicsView(QWidget):
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(bar)
         lay.addWidget(self.plot, 1)
-        lay.addWidget(self.placeholder, 1)
+
+    def fit_text(self) -> None:
+        style.fix_lines(self.summary, 2)
 
     # ------------------------------------------------------------------ data in
     def clear(self, message: str = "") -> None:
@@ -268,21 +275,24 @@ class DynamicsView(QWidget):
             for j, (a, _) in enumerate(self._mode_items):
                 entries.append((a, a.opts["name"] + ("  (dashed: predicted)" if j == 0 else "")))
         style.set_legend(self.plot, entries)
-        self._show_plot(self.start is not None)
-        self.placeholder.setText("Dynamics — " + (self._message or
-                                 "no training run yet: tick “Dynamics” in the settings and press Run (Ctrl+R)."))
+        self.empty_text.setText(self._message or "no training run yet: tick “Dynamics” in the "
+                                "settings and press Run (Ctrl+R)")
         style.set_labels(self.plot, "step t  (log scale)" if lx else "step t", "loss, mode energy  (log scale)")
+        self._show_plot(self.start is not None)       # after set_labels, which shows the axes
         self.summary.setText(self._summary_text())
         self._set_ranges()
         self._place_legend()
         self.updated.emit()
 
     def _show_plot(self, shown: bool) -> None:
-        if self.plot.isVisibleTo(self) != shown:
-            self.has_data_changed.emit(shown)
-        self.plot.setVisible(shown)
-        self.placeholder.setVisible(not shown)
-        self.log_x_box.setVisible(shown)
+        """Axes and curves when there is data; otherwise only the message in the middle."""
+        if getattr(self, "_shown", None) != shown:
+            item = self.plot.getPlotItem()
+            for axis in ("left", "bottom"):
+                item.showAxis(axis, shown)
+            self._shown = shown
+        self.empty_text.setVisible(not shown)
+        self.log_x_box.setEnabled(shown)
 
     def _refresh_expected(self) -> None:
         e = self.expected
@@ -334,8 +344,8 @@ class DynamicsView(QWidget):
         item = self.plot.getPlotItem()
         item.enableAutoRange(x=True)
         if self.start is None:
-            item.setXRange(0, 1, padding=0)
-            item.setYRange(0, 1, padding=0)         # log coordinates: 1 … 10
+            item.setXRange(0, 1, padding=0)         # the message sits at (0.5, 0.5)
+            item.setYRange(0, 1, padding=0)
             return
         curves = [self.data["loss"], self.prediction(), self.energy_predicted.ravel()]
         values = np.concatenate([c[np.isfinite(c) & (c > 0)] for c in curves])

@@ -94,7 +94,6 @@ class MainWindow(QMainWindow):
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self.preview)
         self.config_panel.changed.connect(self._config_changed)
-        self._dynamics_shown(False)
         self._restore_settings()
         POOL.reopen()
         POOL.prewarm(1)                 # an engine process ready before the first run
@@ -138,8 +137,6 @@ class MainWindow(QMainWindow):
         self.main_splitter.addWidget(self.top_splitter)
         self.main_splitter.addWidget(self.dynamics_view)
         self.main_splitter.setSizes([520, 400])
-        self._expanded_sizes = [520, 400]
-        self.dynamics_view.has_data_changed.connect(self._dynamics_shown)
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -264,19 +261,6 @@ class MainWindow(QMainWindow):
         menu.addAction(a)
         return a
 
-    def _dynamics_shown(self, shown: bool) -> None:
-        """No training run: the Dynamics area shrinks to one line and the spectrum and rank
-        views take the height; a training run gives it back."""
-        sizes = self.main_splitter.sizes()
-        total = sum(sizes) or 920
-        if shown:
-            top = self._expanded_sizes[0] / max(1, sum(self._expanded_sizes))
-            self.main_splitter.setSizes([int(total * top), total - int(total * top)])
-        else:
-            if sizes[1] > 120:
-                self._expanded_sizes = sizes
-            self.main_splitter.setSizes([total - 60, 60])
-
     def set_large_text(self, on: bool) -> None:
         """Every text in the window and its plots 1.4× larger, for a lecture hall."""
         scale = style.PROJECTOR_SCALE if on else 1.0
@@ -291,6 +275,8 @@ class MainWindow(QMainWindow):
         self.status_label.setFont(status_font)
         self._settings_scroll.setMinimumWidth(int(SETTINGS_WIDTH * scale))
         for view in self.views.values():
+            if hasattr(view, "fit_text"):
+                view.fit_text()
             view.refresh()
         self.settings.setValue("largeText", bool(on))
 

@@ -78,10 +78,15 @@ class RankView(QWidget):
         item.addItem(self.zero_marks)
         self.tol_line.hide()
 
+        self.empty_text = pg.TextItem("the singular values appear here after a run", color=style.GREY,
+                                      anchor=(0.5, 0.5))
+        item.addItem(self.empty_text, ignoreBounds=True)
+        self.empty_text.setPos(0.5, 0.5)
         self.summary = QLabel("")
         self.summary.setObjectName("rankSummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setWordWrap(True)
+        style.fix_lines(self.summary, 2)
         self.tol_edit = QLineEdit()
         self.tol_edit.setPlaceholderText("default")
         self.tol_edit.setMinimumWidth(110)
@@ -104,6 +109,10 @@ class RankView(QWidget):
         lay.addWidget(self.summary)
         lay.addLayout(bar)
         lay.addWidget(self.plot, 1)
+
+    def fit_text(self) -> None:
+        """After a font size change: the summary keeps room for two lines."""
+        style.fix_lines(self.summary, 2)
 
     # ------------------------------------------------------------------ data in
     def clear(self, predicted: int | None = None, bound: int | None = None, n_params: int | None = None,
@@ -289,6 +298,14 @@ class RankView(QWidget):
                 entries.append((self.zero_marks, "exactly 0 (drawn at the floor)"))
         style.set_legend(self.plot, entries)
         style.set_labels(self.plot, "k   (index, largest first)", self.y_label())
-        self._show_summary(self.ranks, tol)
-        item.enableAutoRange()
+        for axis in ("left", "bottom"):
+            item.showAxis(axis, has)                   # an empty log axis only confuses
+        self.empty_text.setVisible(not has)
+        if has:
+            self._show_summary(self.ranks, tol)
+            item.enableAutoRange()
+        else:
+            self.summary.setText("Rank: numerical rank against predicted rank and P")
+            item.setXRange(0, 1, padding=0)
+            item.setYRange(0, 1, padding=0)
         self.updated.emit()

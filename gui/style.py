@@ -140,6 +140,12 @@ def place_legend(plot: pg.PlotWidget, curves, box=(0.5, 0.4)) -> str:
     return best
 
 
+def fix_lines(label, lines: int = 2) -> None:
+    """Give a word-wrapped label a fixed height of `lines` lines: its text changes with every
+    live update, and a label that grows or shrinks re-lays out — and repaints — every plot."""
+    label.setFixedHeight(label.fontMetrics().lineSpacing() * lines + 6)
+
+
 def set_grid(plot: pg.PlotWidget, on: bool) -> None:
     """Grid lines: off by default — pyqtgraph redraws them with the axes on every live update,
     which roughly doubles the cost of a repaint (View → Grid lines turns them on)."""

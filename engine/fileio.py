@@ -27,10 +27,17 @@ def check_writable(path: str | Path) -> Path:
     return p
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | Path, write: Callable[[object], None], binary: bool = False) -> None:
     p = Path(path)
     fd, tmp = tempfile.mkstemp(prefix="." + p.name + ".", suffix=".tmp", dir=p.parent or ".")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())     # mkstemp makes it private; outputs are ordinary files
         with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
             write(fh)
         os.replace(tmp, p)

@@ -50,8 +50,9 @@ class JobState:
         """Run one indivisible call (an SVD, an eigh) so that cancel returns within ~50 ms.
 
         LAPACK cannot be stopped midway, so the call runs in a daemon thread and we wait on it.
-        `fn` must release the GIL while it works: numpy.linalg does; scipy.linalg's f2py wrappers
-        do not, and with them cancel would wait for the call to end. on cancel we stop waiting and raise Cancelled. The abandoned call
+        `fn` must release the GIL while it works: numpy.linalg does for the factorisation itself
+        (not for its ~0.1 s copies of tall matrices); scipy.linalg's f2py wrappers do not, and
+        with them cancel would wait for the call to end. on cancel we stop waiting and raise Cancelled. The abandoned call
         finishes in the background and its result is dropped.
         """
         self.check()

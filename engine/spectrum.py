@@ -97,8 +97,10 @@ def sample_spectrum(teacher: Teacher, act: Activation, X: np.ndarray, rtol: floa
     if vectors:
         sv, vt = state.run_interruptible(lambda: _right_singular_vectors(J))
         return _sample_from_singular_values(sv, p, n, rtol, teacher.w2_norm_sq, vt)
-    # numpy's linalg (unlike scipy's f2py LAPACK wrappers) releases the GIL, which is what lets
-    # run_interruptible return on cancel while the call is still running.
+    # numpy's linalg releases the GIL for the factorisation (scipy's f2py wrappers hold it
+    # throughout), which is what lets run_interruptible return on cancel mid-call. It still
+    # holds it for stretches of ~0.1 s on tall matrices (copies): the GUI therefore runs the
+    # engine in a child process (gui/engine_process.py).
     if n < p:
         # Kernel trick: J = L Q with L (N×N) the Cholesky factor of the kernel J Jᵀ, obtained
         # by a QR of Jᵀ without ever forming J Jᵀ (which would square the condition number).

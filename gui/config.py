@@ -7,7 +7,6 @@ run exactly. Presets in resources/presets/ use the same format.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import fields
 from pathlib import Path
 
@@ -140,15 +139,3 @@ def load_config(path: str | Path) -> dict:
 def save_config(path: str | Path, config: dict) -> None:
     """Write the config as JSON atomically (engine.fileio.write_json)."""
     write_json(path, normalize(config))
-    usual_permissions(path)
-
-
-def usual_permissions(path) -> None:
-    """engine.fileio.write_atomic's temporary file is created private (0600); give the result
-    the mode a newly created file would have (0666 minus the umask), as users expect."""
-    mask = os.umask(0)
-    os.umask(mask)
-    try:
-        os.chmod(path, 0o666 & ~mask)
-    except OSError:
-        pass

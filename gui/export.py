@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QGraphicsItem
 from engine.errors import InputError
 from engine.fileio import check_writable, write_atomic
 
-from .config import usual_permissions
 
 FIGURE_SIZE = (800, 520)     # logical pixels: a figure's shape, whatever the window's layout
 PNG_SCALE = 2.0              # device pixels per logical pixel: 1600 × 1040 PNGs
@@ -60,7 +59,6 @@ def _write_bytes(path, data: bytes) -> None:
         write_atomic(p, lambda fh: fh.write(data), binary=True)
     except OSError as exc:
         raise InputError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
-    usual_permissions(p)
 
 
 def image_to_png_bytes(image: QImage) -> bytes:

@@ -180,3 +180,14 @@ def test_nonlinear_spectrum_has_no_theory_block(tmp_path):
     out = tmp_path / "erf.json"
     assert run("spectrum", "--activation", "erf", "--ni", 3, "--nh", 2, "--json", out).returncode == 0
     assert "theory" not in json.loads(out.read_text())
+
+
+def test_output_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "s.json"
+    assert run("spectrum", "--activation", "erf", "--ni", 2, "--nh", 2, "--json", out).returncode == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~mask

@@ -22,6 +22,11 @@ FIELDS = ("steps", "loss", "loss_linearized", "loss_flow", "slow_share_predicted
 DISPLAY_POINTS = 1500     # points drawn per curve (the data and exports keep every step)
 
 
+# The loss axis spans at most this many decades: a linear network's expected curve falls to
+# 1e-300 within a thousand steps, and below ~1e-32 rounding of y − y* is all there is to see.
+MAX_DECADES = 30
+
+
 def display_index(n: int) -> np.ndarray:
     """Indices of the recorded steps to draw: all up to DISPLAY_POINTS, else a mix of evenly and
     geometrically spaced ones (dense at the start for the log step axis). Thick and dashed
@@ -323,7 +328,8 @@ class DynamicsView(QWidget):
         values = np.concatenate([np.ravel(e.loss), np.ravel(e.slow_energies)])
         values = values[np.isfinite(values) & (values > 0)]
         if values.size:
-            item.setYRange(np.log10(values.min()) - 0.3, np.log10(values.max()) + 0.3, padding=0)
+            lo, hi = np.log10(values.min()), np.log10(values.max())
+            item.setYRange(max(lo, hi - MAX_DECADES) - 0.3, hi + 0.3, padding=0)
         self._place_legend()
         self.updated.emit()
 
@@ -351,7 +357,7 @@ class DynamicsView(QWidget):
         values = np.concatenate([c[np.isfinite(c) & (c > 0)] for c in curves])
         if values.size:
             lo, hi = np.log10(values.min()), np.log10(values.max())
-            item.setYRange(lo - 0.3, hi + 0.3, padding=0)
+            item.setYRange(max(lo, hi - MAX_DECADES) - 0.3, hi + 0.3, padding=0)
         else:
             item.enableAutoRange(y=True)
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple
 
@@ -471,7 +471,21 @@ def start_dynamics(problem: DynamicsProblem, state: JobState | None = None) -> D
 # ============================================================================ the trajectory
 
 @dataclass(frozen=True)
-class TrajectoryChunk:
+class TrajectorySeries:
+    """The per-recorded-step arrays shared by a chunk and a whole result: rows = recorded steps
+    (mode_energy_*: rows × slow modes)."""
+    steps: np.ndarray
+    loss: np.ndarray
+    loss_linearized: np.ndarray
+    loss_flow: np.ndarray
+    mode_energy_predicted: np.ndarray
+    mode_energy_actual: np.ndarray
+    slow_share_predicted: np.ndarray
+    slow_share_actual: np.ndarray
+
+
+@dataclass(frozen=True)
+class TrajectoryChunk(TrajectorySeries):
     """The steps recorded since the previous chunk, with predictions at the same steps.
 
     steps (int), loss (actual), loss_linearized ((1 − ηλ)^(2t) form), loss_flow (e^(−2ηλt)):
@@ -482,14 +496,6 @@ class TrajectoryChunk:
     "finished", "diverged" or "cancelled" and final_delta (θ − θ* at the last step).
     time_to_target_actual, takeover_step_actual: so far (None: not yet).
     """
-    steps: np.ndarray
-    loss: np.ndarray
-    loss_linearized: np.ndarray
-    loss_flow: np.ndarray
-    mode_energy_predicted: np.ndarray
-    mode_energy_actual: np.ndarray
-    slow_share_predicted: np.ndarray
-    slow_share_actual: np.ndarray
     step: int
     total_steps: int
     status: str
@@ -673,7 +679,7 @@ def _cat(chunks: list[TrajectoryChunk], name: str, width: int | None = None) -> 
 
 
 @dataclass(frozen=True)
-class DynamicsResult:
+class DynamicsResult(TrajectorySeries):
     """A whole run (or the part computed before divergence or cancel).
 
     Per recorded step (length n; see TrajectoryChunk): steps, loss, loss_linearized, loss_flow,
@@ -686,14 +692,6 @@ class DynamicsResult:
     final_step: the last step reached; final_delta: θ − θ* there. lr: the step used;
     stability_limit: 2/λ_max. config: every setting used (flat dict, seed included).
     """
-    steps: np.ndarray
-    loss: np.ndarray
-    loss_linearized: np.ndarray
-    loss_flow: np.ndarray
-    mode_energy_predicted: np.ndarray
-    mode_energy_actual: np.ndarray
-    slow_share_predicted: np.ndarray
-    slow_share_actual: np.ndarray
     slow_modes: np.ndarray
     eigenvalues: np.ndarray
     coefficients: np.ndarray
@@ -741,13 +739,11 @@ def collect_result(start: DynamicsStart, chunks: Iterable[TrajectoryChunk]) -> D
     last = chunks[-1]
     m = start.slow_modes.size
     spec = start.spectrum
+    series = {f.name: _cat(chunks, f.name, m if f.name.startswith("mode_energy") else None)
+              for f in fields(TrajectorySeries)}
+    series["steps"] = series["steps"].astype(np.int64)
     return DynamicsResult(
-        steps=_cat(chunks, "steps").astype(np.int64), loss=_cat(chunks, "loss"),
-        loss_linearized=_cat(chunks, "loss_linearized"), loss_flow=_cat(chunks, "loss_flow"),
-        mode_energy_predicted=_cat(chunks, "mode_energy_predicted", m),
-        mode_energy_actual=_cat(chunks, "mode_energy_actual", m),
-        slow_share_predicted=_cat(chunks, "slow_share_predicted"),
-        slow_share_actual=_cat(chunks, "slow_share_actual"),
+        **series,
         slow_modes=start.slow_modes, eigenvalues=spec.eigenvalues, coefficients=start.coefficients,
         rank=spec.rank, rank_tolerance=spec.rank_tolerance, lr=start.lr,
         stability_limit=start.stability_limit, initial_loss=start.initial_loss,

@@ -202,7 +202,7 @@ def prepare_dynamics(spectrum_config: SpectrumConfig, dynamics_config: DynamicsC
         raise InputError("dynamics runs one teacher; drop --teachers")
     model = prepare(spectrum_config)
     cfg = dynamics_config
-    p, n = model.n_params, model.n_samples
+    p = model.n_params
     lr = parse_lr(cfg.lr)
     steps = whole(cfg.steps, "the number of steps", "--steps", 1, MAX_STEPS)
     if cfg.init_file is not None and cfg.init_modes is not None:

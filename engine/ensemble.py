@@ -6,7 +6,6 @@ teacher's result as it finishes, which is what the GUI's live histogram consumes
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterator
 

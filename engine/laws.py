@@ -251,7 +251,7 @@ def _chi2_quantile(u, k):
 
 def _conditional_population(ni, nh, sigma1, s, grid) -> Law:
     sig2, gam, a, b, atom = _mp_params(ni, nh, sigma1)
-    mid, half = 0.5 * (a + b), 0.5 * (b - a)
+    half = 0.5 * (b - a)
     mu, theta = chebyshev_grid(a, b, grid)
     with np.errstate(divide="ignore", invalid="ignore"):
         density = half * np.sin(theta) / (2.0 * np.pi * sig2 * gam * mu)

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from scipy.special import erf as sp_erf
 
-from engine.activations import parse_activation
 from engine.dynamics import (DynamicsConfig, DynamicsProblem, collect_result, iter_trajectory,
                              load_init_vector, loss_and_gradient, loss_at, prepare_dynamics,
                              run_dynamics, start_dynamics)

@@ -56,6 +56,20 @@ def report(name, gaps, duration, extra=""):
           f"median {np.median(gaps) * 1e3:5.1f} ms   ({duration:5.2f} s{extra})")
 
 
+def on_plain_thread(app, problem):
+    """Timer gaps while iter_spectra runs on an ordinary Python thread (the design not chosen)."""
+    from engine.ensemble import iter_spectra
+
+    done = threading.Event()
+
+    def work():
+        for _ in iter_spectra(problem):
+            pass
+        done.set()
+
+    return gaps_while(app, lambda: threading.Thread(target=work, daemon=True).start(), done.is_set)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller problems")
@@ -63,7 +77,7 @@ def main() -> int:
 
     from PySide6.QtCore import QSettings
 
-    from engine.ensemble import iter_spectra, prepare
+    from engine.ensemble import prepare
     from gui.app import create_app
     from gui.config import default_config, spectrum_config
     from gui.engine_process import POOL
@@ -103,15 +117,7 @@ def main() -> int:
     report("3. Run with dynamics in the window", gaps, duration,
            f", {window.dynamics_view.data['steps'].size} steps recorded")
 
-    done = threading.Event()
-
-    def in_thread():
-        for _ in iter_spectra(problem):
-            pass
-        done.set()
-
-    gaps, duration = gaps_while(app, lambda: threading.Thread(target=in_thread, daemon=True).start(),
-                                done.is_set)
+    gaps, duration = on_plain_thread(app, problem)
     report("4. (comparison) same ensemble on a thread", gaps, duration)
 
     big = dict(cfg)
@@ -120,15 +126,7 @@ def main() -> int:
     print(f"much data: erf Ni=10 Nh=20 N={big_problem.n_samples} P={big_problem.n_params}, 4 teachers")
     gaps, duration = gaps_while(app, lambda: run_cfg(big), lambda: state["done"])
     report("5. much data in the window", gaps, duration)
-    done2 = threading.Event()
-
-    def big_in_thread():
-        for _ in iter_spectra(big_problem):
-            pass
-        done2.set()
-
-    gaps, duration = gaps_while(app, lambda: threading.Thread(target=big_in_thread, daemon=True).start(),
-                                done2.is_set)
+    gaps, duration = on_plain_thread(app, big_problem)
     report("6. (comparison) the same on a thread", gaps, duration)
 
     window.confirm_close_answer = True

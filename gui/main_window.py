@@ -394,14 +394,20 @@ class MainWindow(QMainWindow):
         self._add_recent(str(Path(path).resolve()))
         return True
 
-    def save_config(self, path: str) -> bool:
+    def _write(self, path: str, write) -> bool:
+        """Run one file write; a failure becomes the error banner, never an exception."""
         try:
-            save_config(path, self.config())
+            write()
         except InputError as exc:
             self.show_error(str(exc))
             return False
         except OSError as exc:
             self.show_error(f"cannot write {path!r}: {exc.strerror or exc}")
+            return False
+        return True
+
+    def save_config(self, path: str) -> bool:
+        if not self._write(path, lambda: save_config(path, self.config())):
             return False
         self._config_path = str(path)
         self._add_recent(str(Path(path).resolve()))
@@ -698,7 +704,7 @@ class MainWindow(QMainWindow):
     # ================================================================== export
     def export(self, what: str, fmt: str, path: str) -> bool:
         """Write one view's figure (png, svg) or data (csv, npz), or the window (png). Errors → banner."""
-        try:
+        def write():
             if what == "window":
                 export.save_widget_png(self, path)
             else:
@@ -716,11 +722,8 @@ class MainWindow(QMainWindow):
                     export.export_npz(path, arrays)
                 else:
                     raise InputError(f"unknown export format {fmt!r}")
-        except InputError as exc:
-            self.show_error(str(exc))
-            return False
-        except OSError as exc:
-            self.show_error(f"cannot write {path!r}: {exc.strerror or exc}")
+
+        if not self._write(path, write):
             return False
         self.statusBar().showMessage(f"wrote {path}", 5000)
         return True

@@ -1,23 +1,28 @@
 """The command line: `python main.py SUBCOMMAND ...` for scripting, or no subcommand for the GUI.
 
-Every subcommand lives in engine/commands/<name>.py with `add_arguments(parser)` and
-`run(args) -> int`. Errors the user can fix (InputError, argparse mistakes) become one line on
+Every subcommand is one module engine/commands/<name>.py with `HELP` (one line),
+`add_arguments(parser)` and `run(args) -> int`; it is found by its file name, so adding a
+subcommand is adding that file (modules whose name starts with "_" hold shared helpers). Errors the user can fix (InputError, argparse mistakes) become one line on
 standard error and exit status 2; nothing is written then.
 """
 from __future__ import annotations
 
 import argparse
+import pkgutil
 import sys
-import time
 from importlib import import_module
 
+from . import commands
 from .errors import Cancelled, InputError
 
-COMMANDS = {
-    "spectrum": "Hessian eigenvalues and rank at the teacher-student optimum",
-    "theory": "random-matrix law of the linear-network spectrum (density, CDF, support)",
-    "dynamics": "gradient descent from near the optimum, resolved into eigenmodes",
-}
+
+def _discover() -> dict[str, str]:
+    """name → one-line help of every subcommand module, in alphabetical order."""
+    names = sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
+    return {name: import_module(f"{commands.__name__}.{name}").HELP for name in names}
+
+
+COMMANDS = _discover()
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -76,30 +81,3 @@ def run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted; nothing was written\n")
         return 130
-
-
-class ProgressBar:
-    """A progress bar on standard error that only appears once a run has lasted half a second."""
-
-    def __init__(self, stream=None, delay: float = 0.5, width: int = 30, interval: float = 0.2):
-        self.stream = stream if stream is not None else sys.stderr
-        self.start = time.monotonic()
-        self.delay, self.width, self.interval = delay, width, interval
-        self.shown = False
-        self.last = -1.0
-
-    def __call__(self, fraction: float, message: str = "") -> None:
-        elapsed = time.monotonic() - self.start
-        if elapsed < self.delay or (fraction < 1.0 and elapsed - self.last < self.interval):
-            return
-        self.last = elapsed
-        filled = int(round(self.width * fraction))
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {100 * fraction:5.1f}% {message[:40]:<40} {elapsed:6.1f}s")
-        self.stream.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            self.stream.write("\n")
-            self.stream.flush()

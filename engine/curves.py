@@ -22,10 +22,13 @@ API
         -> (ε²/2)(r/P) ∫ λ ρ(λ) (…)^{2t} dλ for a spectral density of the r nonzero eigenvalues
     max_stable_lr(eigenvalues)                            -> 2/λ_max
     first_step(condition, total_steps)                    -> first t with condition(t), or None
+    expected_curve(spectrum, eps, lr, total_steps, slow_modes) -> ExpectedCurve: what training
+        from a random start of norm ε is expected to look like, before any training
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -230,3 +233,49 @@ def first_step(condition: Callable[[np.ndarray], np.ndarray], total_steps: int) 
         else:
             lo = mid
     return hi
+
+
+# ----------------------------------------------------------------------------- before training
+
+def curve_steps(total: int, points: int = 600) -> np.ndarray:
+    """Steps to evaluate a curve at: every step up to `points`, else even and geometric ones."""
+    if total + 1 <= points:
+        return np.arange(total + 1)
+    half = points // 2
+    grid = np.concatenate([[0], np.linspace(0, total, half), np.geomspace(1, total, half), [total]])
+    return np.unique(grid.round().astype(np.int64))
+
+
+@dataclass(frozen=True)
+class ExpectedCurve:
+    """The linearised learning curve expected from one spectrum for a random start of norm ε
+    (E c_k² = ε²/P): L(t) = (ε²/2P) Σ_k λ_k (1 − ηλ_k)^{2t}, and the slow modes' share of it."""
+    steps: np.ndarray
+    loss: np.ndarray                 # expected linearised loss at `steps`
+    slow_eigenvalues: np.ndarray     # the m smallest above the rank tolerance
+    slow_energies: np.ndarray        # (len(steps), m)
+    lr: float
+    lam_max: float
+    eps: float
+    total_steps: int
+    takeover_step: int | None        # first step where the slow modes carry half the loss
+
+
+def expected_curve(spectrum, eps: float, lr, total_steps: int, slow_modes: int) -> ExpectedCurve | None:
+    """ExpectedCurve for an engine.spectrum.Spectrum; lr a step or "auto" (1/λ_max).
+    None when the Hessian has no positive eigenvalue (nothing is learnt)."""
+    lam = np.asarray(spectrum.eigenvalues, dtype=float)
+    lam_max = float(lam[-1])
+    if not lam_max > 0:
+        return None
+    eta = 1.0 / lam_max if lr in (None, "auto") else float(lr)
+    c2 = expected_coeff_sq(eps, lam.size)
+    steps = curve_steps(int(total_steps))
+    slow = np.flatnonzero(lam > spectrum.rank_tolerance)[: int(slow_modes)]
+    takeover = None
+    if slow.size:
+        takeover = first_step(lambda ts: predicted_loss(lam[slow], c2, ts, eta)
+                              > 0.5 * predicted_loss(lam, c2, ts, eta), int(total_steps))
+    return ExpectedCurve(steps, predicted_loss(lam, c2, steps, eta), lam[slow],
+                         mode_energies(lam[slow], c2, steps, eta), eta, lam_max, float(eps),
+                         int(total_steps), takeover)

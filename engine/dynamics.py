@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
-from scipy.special import erf as _erf
 
+from . import defaults
 from .activations import Activation
 from .validate import positive, whole
 from .curves import first_step, predicted_loss
@@ -47,16 +47,11 @@ from .memory import require
 from .model import Teacher, forward
 from .spectrum import Spectrum, sample_spectrum
 
-DEFAULT_INIT_DISTANCE = 1e-2
-DEFAULT_SLOW_MODES = 5
-DEFAULT_TARGET_DECADES = 3.0
 DIVERGENCE_FACTOR = 1e6          # loss above this × L0 (or non-finite) stops the run: "diverged"
 MAX_STEPS = 10 ** 9
 DYN_KEY = 0x64796E61             # "dyna": spawn-key prefix of the dynamics' own random streams
 STATUSES = ("running", "finished", "diverged", "cancelled")
 
-_SQRT_HALF = math.sqrt(0.5)
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 # ============================================================================ configuration
@@ -67,7 +62,7 @@ class DynamicsConfig:
 
     lr              step η: a positive number, or "auto" for 1/λ_max
     steps           number of updates T (the run records steps 0..T)
-    init_distance   ε = |δ0| for a random start (None: 1e-2); ignored with init_file (the
+    init_distance   ε = |δ0| for a random start (None: the default); ignored with init_file (the
                     CLI makes the two flags exclusive; resolved_config reports |δ0| then)
     init_file       .npy of length P holding δ0 itself (parameter order: W1 rows, then W2)
     init_modes      None: random direction in all of R^P; "slow": a random combination of the
@@ -81,15 +76,15 @@ class DynamicsConfig:
     flow            base the predicted mode energies, shares, time to target and takeover on
                     gradient flow e^(−2ηλt) instead of the GD factor (1 − ηλ)^(2t)
     """
-    lr: float | str = "auto"
-    steps: int = 1000
-    init_distance: float | None = None
+    lr: float | str = defaults.LR
+    steps: int = defaults.STEPS
+    init_distance: float | None = defaults.INIT_DISTANCE
     init_file: str | None = None
     init_modes: str | tuple[int, ...] | None = None
     batch: int | None = None
-    slow_modes: int = DEFAULT_SLOW_MODES
-    record_every: int = 1
-    target_decades: float = DEFAULT_TARGET_DECADES
+    slow_modes: int = defaults.SLOW_MODES
+    record_every: int = defaults.RECORD_EVERY
+    target_decades: float = defaults.TARGET_DECADES
     flow: bool = False
 
     def to_dict(self) -> dict:
@@ -133,7 +128,7 @@ class DynamicsProblem:
         if self.init_vector is not None:
             d["init_distance"] = float(np.linalg.norm(self.init_vector))
         else:
-            d["init_distance"] = self.config.init_distance or DEFAULT_INIT_DISTANCE
+            d["init_distance"] = self.config.init_distance or defaults.INIT_DISTANCE
         d["init_modes"] = list(self.init_modes) if isinstance(self.init_modes, tuple) else self.init_modes
         d["batch"] = None if self.full_batch else self.config.batch
         return d
@@ -243,33 +238,13 @@ class _Network:
         self.W1s, self.W2s, self.act = teacher.W1, teacher.W2, act
         self.nh, self.ni = teacher.W1.shape
         self.k = self.nh * self.ni
-        self.kind = "linear" if act.is_linear else act.name if act.name in ("erf", "tanh") else "generic"
 
     def _weights(self, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.W1s + delta[: self.k].reshape(self.nh, self.ni), self.W2s + delta[self.k:]
 
     def _g(self, U: np.ndarray, slope: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        """(g(U), g'(U) or None); overwrites U."""
-        kind = self.kind
-        if kind == "linear":
-            return U, None
-        if kind == "erf":
-            G1 = None
-            if slope:
-                G1 = np.square(U)
-                G1 *= -0.5
-                np.exp(G1, out=G1)
-                G1 *= _SQRT_2_OVER_PI
-            U *= _SQRT_HALF
-            return _erf(U, out=U), G1
-        if kind == "tanh":
-            np.tanh(U, out=U)
-            G1 = None
-            if slope:
-                G1 = np.square(U)
-                np.subtract(1.0, G1, out=G1)
-            return U, G1
-        return self.act.d(U, 0), (self.act.d(U, 1) if slope else None)
+        """(g(U), g'(U) or None: not wanted, or 1 everywhere); may overwrite U."""
+        return self.act.value_and_slope(U, slope)
 
     def loss(self, delta: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
         W1, W2 = self._weights(delta)
@@ -369,6 +344,21 @@ class DynamicsStart:
     def config(self) -> dict:
         return self.problem.resolved_config(self.lr)
 
+    @property
+    def total_steps(self) -> int:
+        return self.problem.config.steps
+
+    @property
+    def flow(self) -> bool:
+        return bool(self.problem.config.flow)
+
+    def for_display(self) -> "DynamicsStart":
+        """The same start without the arrays only training uses (inputs, targets, all P
+        eigenvectors): what a plot needs, cheap to send to a GUI. Not trainable."""
+        return replace(self, inputs=None, targets=None,
+                       spectrum=replace(self.spectrum, eigenvectors=None),
+                       problem=replace(self.problem, model=replace(self.problem.model, inputs=None)))
+
 
 def _curve_args(lr: float, steps, flow: bool):
     """engine.curves takes GD step counts with lr, or flow *times* with lr=None: gradient flow
@@ -426,7 +416,7 @@ def start_dynamics(problem: DynamicsProblem, state: JobState | None = None) -> D
         delta0 = problem.init_vector.copy()
     else:
         rng = _rng(model.config.seed, 0)
-        eps = cfg.init_distance or DEFAULT_INIT_DISTANCE
+        eps = cfg.init_distance or defaults.INIT_DISTANCE
         if problem.init_modes is None:
             d = rng.standard_normal(p)
         else:

@@ -6,11 +6,12 @@ teacher's result as it finishes, which is what the GUI's live histogram consumes
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, Iterator
 
 import numpy as np
 
+from . import defaults
 from .activations import Activation, parse_activation
 from .errors import InputError
 from .jobs import JobState, null_state
@@ -24,20 +25,15 @@ from .spectrum import Spectrum, population_spectrum, sample_spectrum
 MAX_SIZE = 100_000
 
 
-def default_samples(ni: int, nh: int) -> int:
-    """4·P: enough data for the sample Hessian to have full rank and a visible bulk."""
-    return 4 * n_params(ni, nh)
-
-
 @dataclass(frozen=True)
 class SpectrumConfig:
-    activation: str = "erf"
-    ni: int = 10
-    nh: int = 20
-    samples: int | None = None       # None: default_samples(ni, nh), or the rows of `inputs`
+    activation: str = defaults.ACTIVATION
+    ni: int = defaults.NI
+    nh: int = defaults.NH
+    samples: int | None = None       # None: defaults.default_samples(P), or the rows of `inputs`
     population: bool = False         # N → ∞ (population Hessian) instead of N samples
-    teachers: int = 1
-    seed: int = 0
+    teachers: int = defaults.TEACHERS
+    seed: int = defaults.SEED
     sigma1: float | None = None      # standard deviations; None: 1/√Ni and 1/√Nh
     sigma2: float | None = None
     weights: str | None = None       # .npz with W1 (Nh×Ni), W2 (Nh): then teachers = 1
@@ -84,6 +80,18 @@ class Problem:
     def rank_upper_bound(self) -> int:
         return rank_upper_bound(self.act, self.ni, self.nh, self.n_samples)
 
+    def with_teachers(self, k: int) -> "Problem":
+        """The same problem with only the first k teachers (a preview of a large ensemble)."""
+        return replace(self, config=replace(self.config, teachers=int(k)))
+
+    def describe(self, done: int | None = None) -> str:
+        """One line: activation, sizes, data, teachers (done of them, if given)."""
+        n = "N → ∞ (population)" if self.n_samples is None else f"N={self.n_samples}"
+        k = self.n_teachers
+        teachers = f"{k} teacher{'s' if k != 1 else ''}" if done is None or done == k else \
+            f"{done} of {k} teachers"
+        return f"{self.act.name} · Ni={self.ni} · Nh={self.nh} · {n} · {teachers}"
+
     def resolved_config(self) -> dict:
         """Everything used, defaults filled in: enough to reproduce the run exactly."""
         d = self.config.to_dict()
@@ -121,7 +129,7 @@ def prepare(config: SpectrumConfig) -> Problem:
         if config.samples is not None and config.samples != n:
             raise InputError(f"--samples {config.samples} disagrees with the {n} rows of the inputs file; drop --samples")
     else:
-        n = default_samples(ni, nh) if config.samples is None else \
+        n = defaults.default_samples(n_params(ni, nh)) if config.samples is None else \
             whole(config.samples, "the number of samples", "--samples")
     problem = Problem(config, act, s1, s2, n, teacher, inputs)
     check_memory(problem)
@@ -144,6 +152,19 @@ def estimate_bytes(problem: Problem, vectors: bool = False) -> float:
     return inputs + 8.0 * (2 * n * p + 2 * m * m)       # J and LAPACK's copy of it
 
 
+def estimate_seconds(problem: Problem) -> float:
+    """Rough time of one teacher's spectrum on one core (calibrated on this engine): what an
+    automatic preview can afford."""
+    ni, nh, p = problem.ni, problem.nh, problem.n_params
+    n = problem.n_samples
+    if problem.act.is_linear:
+        return 0.002 + (1e-9 * n * ni * ni if n else 1e-9 * ni ** 3)
+    if n is None:
+        q = problem.config.quadrature_nodes or problem.act.quadrature_nodes or 64
+        return 0.003 + 2e-8 * nh * nh * q * q + 1e-9 * p ** 3
+    return 0.003 + 1.2e-9 * n * p * min(n, p)
+
+
 def check_memory(problem: Problem, vectors: bool = False) -> None:
     advice = ("use --population (no samples)" if problem.n_samples else "use smaller Ni or Nh")
     if problem.n_samples and problem.n_samples > 1:
@@ -159,6 +180,10 @@ class TeacherResult:
     teacher: Teacher
     spectrum: Spectrum
     inputs: np.ndarray | None = field(default=None, repr=False)   # the N×Ni inputs used (sample mode)
+
+    def for_display(self) -> "TeacherResult":
+        """The same result without the inputs: what a plot needs, cheap to send to a GUI."""
+        return replace(self, inputs=None)
 
 
 def teacher_and_inputs(problem: Problem, index: int) -> tuple[Teacher, np.ndarray | None]:

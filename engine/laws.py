@@ -947,9 +947,3 @@ def finite_data_law_from_eigenvalues(m_eigenvalues, ni: int, samples: int,
     return _finite_single(_DiscretePopulation(tt, ww), ni / samples, ni == samples, grid, label,
                           float(tt[-1]))
 
-
-def linear_law(ni: int, nh: int, sigma1: float | None, sigma2: float | None,
-               samples: int | None) -> Law:
-    """The pooled law matching a spectrum run: N → ∞ when samples is None, else finite data.
-    (The `spectrum` command reports law.ks_distance(eigenvalues) as theory.ks_distance.)"""
-    return pooled_law(ni, nh, sigma1, sigma2, samples)

@@ -41,6 +41,11 @@ class Spectrum:
         """Rank for another tolerance in eigenvalue units (the GUI's draggable line)."""
         return int(np.count_nonzero(self.eigenvalues > tolerance))
 
+    def eigen_tolerance(self, singular_tolerance: float) -> float:
+        """A tolerance on the singular-value scale in eigenvalue units: σ²/N (sample mode, σ a
+        singular value of J) or σ² (population mode, σ = √λ)."""
+        return singular_tolerance ** 2 / (self.n_samples if self.mode == "sample" else 1)
+
 
 def _sample_from_singular_values(sv: np.ndarray, p: int, n: int, rtol: float | None,
                                  w2_norm_sq: float, vt: np.ndarray | None) -> Spectrum:

@@ -10,6 +10,8 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
+from engine.activations import parse_activation
+from engine.dynamics import DynamicsConfig
 from engine.ensemble import SpectrumConfig
 from engine.errors import InputError
 from engine.fileio import write_json
@@ -17,27 +19,27 @@ from engine.fileio import write_json
 SPECTRUM_KEYS = tuple(f.name for f in fields(SpectrumConfig))
 
 # The "dynamics" section: "enabled" (train on Run) plus engine.dynamics.DynamicsConfig's fields
-# (lr "auto" = 1/λ_max, steps, init_distance ε, slow_modes m, ...). Kept literal here so the
-# format is visible; tests check it against DynamicsConfig().to_dict().
-DYNAMICS_DEFAULTS: dict = {
-    "enabled": False,
-    "lr": "auto",
-    "steps": 2000,
-    "init_distance": 1e-2,
-    "init_file": None,
-    "init_modes": None,
-    "batch": None,
-    "slow_modes": 3,
-    "record_every": 1,
-    "target_decades": 3.0,
-    "flow": False,
-}
+# with the engine's defaults (engine/defaults.py): lr "auto" = 1/λ_max, steps, init_distance ε,
+# slow_modes m, ...
+DYNAMICS_DEFAULTS: dict = {"enabled": False, **DynamicsConfig().to_dict()}
 
 
 # The "view" section: how the run is shown (not what is computed). log_axis None: automatic
 # (log₁₀ λ for erf and tanh, whose spectra span many decades; linear for polynomials);
 # log_steps: a log₁₀ step axis in the Dynamics view.
 VIEW_DEFAULTS: dict = {"log_axis": None, "log_steps": False}
+
+
+def view_options(config: dict) -> dict:
+    """The "view" section with every automatic choice made: log_axis None becomes the
+    activation's preference (engine.activations: log for erf and tanh)."""
+    view = dict(normalize(config)["view"])
+    if view["log_axis"] is None:
+        try:
+            view["log_axis"] = parse_activation(config["activation"]).log_axis
+        except InputError:
+            view["log_axis"] = False
+    return view
 
 
 def default_config() -> dict:
@@ -103,10 +105,8 @@ def spectrum_config(config: dict) -> SpectrumConfig:
     return SpectrumConfig(**{k: config[k] for k in SPECTRUM_KEYS if k in config})
 
 
-def dynamics_config(config: dict):
+def dynamics_config(config: dict) -> DynamicsConfig:
     """The engine's DynamicsConfig for the config's "dynamics" section."""
-    from engine.dynamics import DynamicsConfig
-
     d = {k: v for k, v in config["dynamics"].items() if k != "enabled"}
     if isinstance(d.get("init_modes"), list):
         d["init_modes"] = tuple(d["init_modes"])

@@ -12,15 +12,12 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from engine.activations import ACTIVATION_HELP, parse_activation
+from engine import defaults
+from engine.activations import ACTIVATION_HELP, FAMILIES, MAX_POWER, parse_activation
 from engine.errors import InputError
-from engine.model import default_sigmas
+from engine.model import default_sigmas, n_params
 
 from .config import default_config, normalize
-
-ACTIVATIONS = [("erf", "erf(z/√2)"), ("tanh", "tanh z"), ("linear", "linear  z"),
-               ("quadratic", "quadratic  z²"), ("cubic", "cubic  z³"), ("power", "power  z^k"),
-               ("poly", "polynomial  Σ c_m z^m")]
 
 
 class SciSpinBox(QDoubleSpinBox):
@@ -97,13 +94,16 @@ class ConfigPanel(QWidget):
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
         self.activation = QComboBox()
-        for key, text in ACTIVATIONS:
-            self.activation.addItem(text, key)
+        for family in FAMILIES.values():
+            self.activation.addItem(family.label, family.key)
         self.activation.setToolTip(ACTIVATION_HELP)
-        self.power = _spin(1, 12, tip="k in g(z) = z^k")
+        # The argument of a family that takes one (engine.activations.Family.parameter):
+        # a whole number, or a list of numbers.
+        self.power = _spin(1, MAX_POWER, tip="k in g(z) = z^k")
         self.coefficients = QLineEdit()
         self.coefficients.setPlaceholderText("c0, c1, c2, …   e.g. 0, 1, 0.5")
         self.coefficients.setToolTip("Coefficients c_0, c_1, … of g(z) = Σ c_m z^m, separated by commas")
+        self._argument_widgets = {"integer": self.power, "numbers": self.coefficients}
         self.activation_error = QLabel("")
         self.activation_error.setObjectName("fieldError")
         self.activation_error.setWordWrap(True)
@@ -135,10 +135,11 @@ class ConfigPanel(QWidget):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("activation g", self.activation)
-        self.power_label = QLabel("power k")
+        self.power_label = QLabel("")
         form.addRow(self.power_label, self.power)
-        self.coef_label = QLabel("coefficients")
+        self.coef_label = QLabel("")
         form.addRow(self.coef_label, self.coefficients)
+        self._argument_labels = {"integer": self.power_label, "numbers": self.coef_label}
         form.addRow("", self.activation_error)
         form.addRow("inputs  Ni", self.ni)
         form.addRow("hidden  Nh", self.nh)
@@ -186,14 +187,13 @@ class ConfigPanel(QWidget):
 
     # ------------------------------------------------------------------ config dict <-> widgets
     def _activation_text(self) -> str:
-        key = self.activation.currentData()
-        if key == "power":
-            return f"power:{self.power.value()}"
-        if key == "poly":
+        family = FAMILIES[self.activation.currentData()]
+        if family.parameter == "integer":
+            return family.spec(self.power.value())
+        if family.parameter == "numbers":
             text = self.coefficients.text().replace(";", ",").replace(" ", ",")
-            parts = [p for p in text.split(",") if p]
-            return "poly:" + ",".join(parts)
-        return key
+            return family.spec(",".join(p for p in text.split(",") if p))
+        return family.spec()
 
     def config(self) -> dict:
         cfg = default_config()
@@ -224,18 +224,13 @@ class ConfigPanel(QWidget):
                 self._extra["samples"] = cfg.get("samples")
             self._extra["dynamics"] = dict(cfg["dynamics"])
             self._view = dict(cfg["view"])
-            act = str(cfg["activation"]).strip().lower()
-            if act.startswith("power:"):
-                self._select_activation("power")
-                try:
-                    self.power.setValue(int(act[6:]))
-                except ValueError:
-                    pass
-            elif act.startswith("poly:"):
-                self._select_activation("poly")
-                self.coefficients.setText(", ".join(act[5:].split(",")))
-            else:
-                self._select_activation(act)
+            act = parse_activation(cfg["activation"])
+            self.activation.setCurrentIndex(self.activation.findData(act.family))
+            parameter = FAMILIES[act.family].parameter
+            if parameter == "integer":
+                self.power.setValue(int(act.argument))
+            elif parameter == "numbers":
+                self.coefficients.setText(", ".join(act.argument.split(",")))
             self.ni.setValue(int(cfg["ni"]))
             self.nh.setValue(int(cfg["nh"]))
             self.data_mode.setCurrentIndex(1 if cfg["population"] else 0)
@@ -249,20 +244,16 @@ class ConfigPanel(QWidget):
             lr = d["lr"]
             self.lr.setValue(0.0 if lr in (None, "auto") else float(lr))
             self.steps.setValue(int(d["steps"]))
-            self.distance.setValue(float(d["init_distance"] or 1e-2))
+            self.distance.setValue(float(d["init_distance"] or defaults.INIT_DISTANCE))
             self.slow_modes.setValue(int(d["slow_modes"]))
+        except InputError:
+            raise
         except (TypeError, ValueError) as exc:
             raise InputError(f"configuration has a value of the wrong type ({exc})") from None
         finally:
             self._loading = False
         self._update_dependent()
         self.changed.emit()
-
-    def _select_activation(self, key: str) -> None:
-        i = self.activation.findData(key)
-        if i < 0:
-            raise InputError(f"unknown activation {key!r}; choose one of: {ACTIVATION_HELP}")
-        self.activation.setCurrentIndex(i)
 
     # ------------------------------------------------------------------ feedback
     def _edited(self, *_):
@@ -272,11 +263,14 @@ class ConfigPanel(QWidget):
         self.changed.emit()
 
     def _update_dependent(self) -> None:
-        key = self.activation.currentData()
-        for w in (self.power, self.power_label):
-            w.setVisible(key == "power")
-        for w in (self.coefficients, self.coef_label):
-            w.setVisible(key == "poly")
+        family = FAMILIES[self.activation.currentData()]
+        for kind, widget in self._argument_widgets.items():
+            label = self._argument_labels[kind]
+            shown = family.parameter == kind
+            widget.setVisible(shown)
+            label.setVisible(shown)
+            if shown:
+                label.setText(family.parameter_label)
         try:
             parse_activation(self._activation_text())
             self.activation_error.setText("")
@@ -285,11 +279,12 @@ class ConfigPanel(QWidget):
             self.activation_error.setText(str(exc))
             self.activation_error.show()
         ni, nh = self.ni.value(), self.nh.value()
-        p = nh * ni + nh
+        p = n_params(ni, nh)
         self.params.setText(f"P = Nh·Ni + Nh = {p}")
         population = self.data_mode.currentData() == "population"
         self.samples.setEnabled(not population and not self._extra.get("inputs"))
-        self.samples.setSpecialValueText(f"auto (4·P = {4 * p})")
+        self.samples.setSpecialValueText(f"auto ({defaults.SAMPLES_PER_PARAMETER}·P = "
+                                         f"{defaults.default_samples(p)})")
         d1, d2 = default_sigmas(ni, nh)
         self.sigma1.setSpecialValueText(f"auto (1/√Ni = {d1:.3g})")
         self.sigma2.setSpecialValueText(f"auto (1/√Nh = {d2:.3g})")

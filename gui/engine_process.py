@@ -11,13 +11,14 @@ processes (spawned, engine already imported); gui.worker.Job runs a task in one 
 QThread and streams what the task yields back as Qt signals.
 
 A task is a generator function `task(state, *args)` given as "module:function"; it must be
-importable in a fresh interpreter and its arguments and yields must pickle. The tasks the GUI
-uses are below: they re-prepare the engine problem in the child from a picklable config.
+importable in a fresh interpreter and its arguments and yields must pickle. The GUI's tasks are
+the requests of gui/tasks.py, whose engine objects pickle as they are.
 """
 from __future__ import annotations
 
 import importlib
 import os
+import pickle
 import queue
 import socket
 import subprocess
@@ -25,114 +26,10 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 PROGRESS_INTERVAL = 0.05
-
-
-# ============================================================================ tasks (child side)
-
-@dataclass(frozen=True)
-class DynamicsStartInfo:
-    """What the Dynamics view needs from engine.dynamics.DynamicsStart (which does not pickle:
-    its problem holds the activation's functions)."""
-    eigenvalues: object
-    coefficients: object
-    slow_modes: object
-    lr: float
-    stability_limit: float
-    initial_loss: float
-    target_loss: float
-    warnings: tuple
-    predicted_time_to_target: int | None
-    predicted_takeover_step: int | None
-    steps: int
-    flow: bool
-    config: dict
-
-
-@dataclass(frozen=True)
-class ExpectedCurve:
-    """The linearised learning curve expected from one spectrum, before any training: a random
-    start of norm ε has E c_k² = ε²/P (engine.curves), so L(t) = (ε²/2P) Σ λ_k (1 − ηλ_k)^{2t}."""
-    steps: object
-    loss: object                     # expected linearised loss at `steps`
-    slow_eigenvalues: object         # the m smallest above the rank tolerance
-    slow_energies: object            # (len(steps), m)
-    lr: float
-    lam_max: float
-    eps: float
-    total_steps: int
-    takeover_step: int | None        # first step where the slow modes carry half the loss
-
-
-def curve_steps(total: int, points: int = 600):
-    """Steps to evaluate a curve at: every step up to `points`, else even and geometric ones."""
-    import numpy as np
-
-    if total + 1 <= points:
-        return np.arange(total + 1)
-    half = points // 2
-    grid = np.concatenate([[0], np.linspace(0, total, half), np.geomspace(1, total, half), [total]])
-    return np.unique(grid.round().astype(np.int64))
-
-
-def expected_dynamics_task(state, eigenvalues, rank_tolerance, eps, lr, total_steps, slow_modes):
-    """engine.curves on teacher 1's spectrum: the expected loss and slow-mode energies."""
-    import numpy as np
-
-    from engine.curves import expected_coeff_sq, first_step, mode_energies, predicted_loss
-
-    lam = np.asarray(eigenvalues, dtype=float)
-    lam_max = float(lam[-1])
-    if not lam_max > 0:
-        return
-    eta = 1.0 / lam_max if lr in (None, "auto") else float(lr)
-    c2 = expected_coeff_sq(eps, lam.size)
-    steps = curve_steps(int(total_steps))
-    state.check()
-    loss = predicted_loss(lam, c2, steps, eta)
-    slow = np.flatnonzero(lam > rank_tolerance)[: int(slow_modes)]
-    energies = mode_energies(lam[slow], c2, steps, eta)
-    takeover = None
-    if slow.size:
-        takeover = first_step(lambda ts: predicted_loss(lam[slow], c2, ts, eta)
-                              > 0.5 * predicted_loss(lam, c2, ts, eta), int(total_steps))
-    yield ExpectedCurve(steps, loss, lam[slow], energies, eta, lam_max, float(eps),
-                        int(total_steps), takeover)
-
-
-def spectrum_task(state, spectrum_config):
-    """engine.ensemble.iter_spectra for a SpectrumConfig; results without the input matrices."""
-    from engine.ensemble import iter_spectra, prepare
-
-    for result in iter_spectra(prepare(spectrum_config), state):
-        yield replace(result, inputs=None)
-
-
-def theory_task(state, kind, args):
-    """An engine.laws law: kind "pooled" → linear_law(*args), "conditional" → conditional_law(*args)."""
-    from engine import laws
-
-    state.report(0.0, "theory law")
-    yield laws.linear_law(*args) if kind == "pooled" else laws.conditional_law(*args)
-    state.report(1.0, "theory law done")
-
-
-def dynamics_task(state, spectrum_config, dynamics_config):
-    """engine.dynamics: the start (as DynamicsStartInfo), then every TrajectoryChunk."""
-    from engine.dynamics import iter_trajectory, prepare_dynamics, start_dynamics
-
-    problem = prepare_dynamics(spectrum_config, dynamics_config)
-    start = start_dynamics(problem, state.sub(0.0, 0.05))
-    cfg = problem.config
-    yield DynamicsStartInfo(start.eigenvalues, start.coefficients, start.slow_modes, start.lr,
-                            start.stability_limit, start.initial_loss, start.target_loss,
-                            tuple(start.warnings), start.predicted_time_to_target,
-                            start.predicted_takeover_step, cfg.steps, bool(cfg.flow), start.config)
-    yield from iter_trajectory(start, state.sub(0.05, 1.0))
 
 
 # ============================================================================ the child's loop
@@ -145,14 +42,17 @@ def _resolve(spec: str):
 def child_main(fd: int) -> None:
     """The child process: serve tasks on the connection `fd` until told to stop.
 
-    Messages in: ("run", task_id, spec, args), ("cancel", task_id), ("stop",). Out, per task:
+    Messages in: ("run", task_id, spec, pickled args), ("cancel", task_id), ("stop",). The
+    arguments arrive pickled a second time and are unpickled inside the task's error handling,
+    so arguments this interpreter cannot load (a class it cannot import) fail that task with a
+    message instead of stopping the reader. Out, per task:
     any number of ("progress", f, text), ("result", item), ("error", text), then ("done", status).
     A reader thread receives everything, so a cancel arrives while the task runs — or before it
     starts (a cancelled id is remembered); a late cancel of a finished task does nothing.
     """
     from engine.errors import Cancelled, InputError
     from engine.jobs import JobState
-    import engine.ensemble  # noqa: F401  (warm: the first task starts at once)
+    import gui.tasks  # noqa: F401  (warm: the first task starts at once)
 
     conn = Connection(fd)
     send_lock = threading.Lock()
@@ -204,7 +104,7 @@ def child_main(fd: int) -> None:
             cancelled.clear()         # ids only grow; anything older than this task is stale
         status = "finished"
         try:
-            for item in _resolve(spec)(state, *args):
+            for item in _resolve(spec)(state, *pickle.loads(args)):
                 send(("result", item))
         except Cancelled:
             status = "cancelled"

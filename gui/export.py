@@ -7,9 +7,12 @@ engine.errors.InputError with a one-line message the window shows.
 from __future__ import annotations
 
 import io
+import json
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -140,7 +143,7 @@ def _svg_bytes(plot: pg.PlotWidget) -> bytes:
             data = data.encode("utf-8")
         ET.fromstring(data)
         return bytes(data)
-    except Exception:         # pyqtgraph's exporter breaks on some Qt versions (qt-notes.md)
+    except Exception:         # pyqtgraph's exporter breaks on some Qt versions (docs/gui.md, "Qt notes")
         data = _svg_via_qsvggenerator(plot)
         ET.fromstring(data)
         return data
@@ -178,3 +181,53 @@ def save_widget_png(widget, path) -> QSize:
         raise InputError("could not grab the window")
     _write_bytes(path, image_to_png_bytes(image))
     return image.size()
+
+
+# ----------------------------------------------------------------------------- views
+
+@dataclass(frozen=True)
+class Format:
+    """One way to export a view: what menus and file dialogs call it, and how it is written."""
+    extension: str
+    menu_text: str
+    file_filter: str
+    write: Callable[[object, str, dict], None] = None     # (view, path, config)
+
+
+def _comment(view, config: dict) -> str:
+    return (f"Hessian Explorer: {view.name} view, as plotted\n"
+            "config: " + json.dumps(config, separators=(",", ":")))
+
+
+def _write_png(view, path, config) -> None:
+    export_png(view.figure, path)
+
+
+def _write_svg(view, path, config) -> None:
+    export_svg(view.figure, path)
+
+
+def _write_csv(view, path, config) -> None:
+    header, table = view.csv_table()
+    export_csv(path, header, table, comment=_comment(view, config))
+
+
+def _write_npz(view, path, config) -> None:
+    arrays = dict(view.export_arrays())
+    arrays["config_json"] = json.dumps(config)
+    export_npz(path, arrays)
+
+
+FORMATS: dict[str, Format] = {f.extension: f for f in (
+    Format("png", "Figure as PNG…", "PNG image (*.png)", _write_png),
+    Format("svg", "Figure as SVG…", "SVG image (*.svg)", _write_svg),
+    Format("csv", "Plotted data as CSV…", "CSV table (*.csv)", _write_csv),
+    Format("npz", "Plotted data as NPZ…", "NumPy archive (*.npz)", _write_npz),
+)}
+
+
+def export_view(view, fmt: str, path, config: dict) -> None:
+    """Write one view in one of FORMATS (InputError for an unknown format or a bad path)."""
+    if fmt not in FORMATS:
+        raise InputError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    FORMATS[fmt].write(view, path, config)

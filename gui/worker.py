@@ -19,6 +19,7 @@ running and no deleted C++ object is touched.
 from __future__ import annotations
 
 import atexit
+import pickle
 import itertools
 import threading
 import time
@@ -56,7 +57,7 @@ class _JobThread(QThread):
             return "error"
         task_id = next(_TASK_IDS)
         try:
-            w.send(("run", task_id, self._spec, self._args))
+            w.send(("run", task_id, self._spec, pickle.dumps(self._args)))
         except Exception as exc:          # e.g. an argument that does not pickle
             POOL.discard(w)
             self.error.emit(f"unexpected error: could not send the job ({exc.__class__.__name__}: {exc})")

@@ -137,8 +137,9 @@ def test_bad_input_gets_one_line_exit_2_and_no_output(tmp_path, extra, words):
 
 def test_progress_bar_appears_on_stderr_for_long_runs(tmp_path):
     out = tmp_path / "s.json"
+    # ~1.3 s of work: comfortably past the bar's half-second delay on any machine
     r = run("spectrum", "--activation", "tanh", "--ni", 8, "--nh", 30, "--population",
-            "--teachers", 2, "--json", out)
+            "--teachers", 6, "--json", out)
     assert r.returncode == 0, r.stderr
     assert "%" in r.stderr and "teacher" in r.stderr
     assert r.stdout == ""
@@ -146,7 +147,7 @@ def test_progress_bar_appears_on_stderr_for_long_runs(tmp_path):
 
 @pytest.mark.parametrize("mode", [["--population"], ["--samples", "40"]])
 def test_linear_spectrum_reports_the_ks_distance_to_the_matching_law(tmp_path, mode):
-    from engine.laws import linear_law
+    from engine.laws import pooled_law
 
     out = tmp_path / "lin.json"
     r = run("spectrum", "--activation", "linear", "--ni", 10, "--nh", 20, "--teachers", 200,
@@ -167,12 +168,12 @@ def test_linear_spectrum_reports_the_ks_distance_to_the_matching_law(tmp_path, m
             root = V @ np.diag(np.sqrt(w)) @ V.T
             M = root @ M @ root
         eig.append(np.linalg.eigvalsh(M))
-    law = linear_law(10, 20, None, None, problem.n_samples)
+    law = pooled_law(10, 20, None, None, problem.n_samples)
     expected = law.ks_distance(np.concatenate(eig))
     assert d["theory"]["ks_distance"] == pytest.approx(expected, abs=1e-9)
     assert d["theory"]["ks_distance"] < 0.06 and d["theory"]["n_eigenvalues"] == 2000
     # the wrong law (N → ∞ for finite data, or vice versa) is visibly further away
-    other = linear_law(10, 20, None, None, None if problem.n_samples else 40)
+    other = pooled_law(10, 20, None, None, None if problem.n_samples else 40)
     assert other.ks_distance(np.concatenate(eig)) > 2 * d["theory"]["ks_distance"]
 
 

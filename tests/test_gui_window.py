@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 from engine.ensemble import iter_spectra, prepare
 from gui.config import default_config, load_config, spectrum_config
 from gui.main_window import MainWindow
+from tests.engine_side import SpectrumFromVanishedInputs
 from gui.presets import list_presets
 from gui.worker import live_jobs, shutdown
 
@@ -100,7 +101,8 @@ def test_ensemble_histogram_grows_as_teachers_finish(window, qtbot):
 
 
 def test_automatic_rerun_computes_only_what_is_cheap(window, qtbot):
-    from gui.main_window import PREVIEW_BUDGET_S, estimate_seconds
+    from engine.ensemble import estimate_seconds
+    from gui.run_controller import PREVIEW_BUDGET_S
 
     cfg = make_config(**SLOW, teachers=100)
     per_teacher = estimate_seconds(prepare(spectrum_config(cfg)))
@@ -343,20 +345,13 @@ def test_bad_input_and_engine_failures_show_in_the_window(window, qtbot, monkeyp
     assert "coefficients must be numbers" in window.error_text()
     assert not window.is_running()
 
-    # A failure inside the engine process: the inputs file vanishes between the window's check
-    # and the computation.
-    import gui.main_window as mw
+    # A failure inside the engine process: there the inputs file has vanished since the window
+    # checked and loaded it (SpectrumFromVanishedInputs runs in the engine process).
+    import gui.run_controller as rc
 
     inputs = tmp_path / "x.npy"
     np.save(inputs, np.random.default_rng(0).standard_normal((50, 4)))
-    real_prepare = mw.prepare
-
-    def prepare_then_delete(config):
-        problem = real_prepare(config)
-        inputs.unlink(missing_ok=True)
-        return problem
-
-    monkeypatch.setattr(mw, "prepare", prepare_then_delete)
+    monkeypatch.setattr(rc, "SpectrumRequest", SpectrumFromVanishedInputs)
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as blocker:
         window.set_config(make_config(**SMALL, inputs=str(inputs)), run=True)
     assert blocker.args == ["error"]
@@ -389,7 +384,7 @@ def test_theory_curve_and_ks_for_linear_networks(window, qtbot):
     cfg = make_config(activation="linear", ni=10, nh=20, population=True, teachers=300, seed=4)
     run_config(qtbot, window, cfg)
     view = window.spectrum_view
-    law = laws.linear_law(10, 20, None, None, None)
+    law = laws.pooled_law(10, 20, None, None, None)
     assert view.ks_distance == pytest.approx(law.ks_distance(view.nonzero_eigenvalues()), rel=1e-12)
     assert view.ks_distance < 0.05
     assert view.theory_x.size > 50
@@ -429,7 +424,7 @@ def test_dynamics_view_shows_the_engines_trajectory(window, qtbot):
     assert view.takeover_line.label.toPlainText() == f"slow modes take over: t = {step}"
     assert f"{result.slow_eigenvalues[0]:.3g}" in view._mode_items[0][0].opts["name"]
     # Drawn: at most DISPLAY_POINTS of the 3001 steps (exports keep all); the log axis drops step 0.
-    from gui.dynamics_view import DISPLAY_POINTS, display_index
+    from gui.views.dynamics import DISPLAY_POINTS, display_index
 
     shown = result.steps[display_index(result.steps.size)]
     assert shown.size <= DISPLAY_POINTS + 2 and shown[0] == 0 and shown[-1] == 3000

@@ -147,7 +147,7 @@ def test_sampled_linear_teachers_follow_the_pooled_law(ni, nh):
     ev = linear_teacher_eigenvalues(ni, nh, 20000, seed=ni)
     law = laws.pooled_law(ni, nh)
     assert law.ks_distance(ev) < 0.02
-    assert laws.linear_law(ni, nh, None, None, None).ks_distance(ev) < 0.02
+    assert laws.pooled_law(ni, nh, None, None, None).ks_distance(ev) < 0.02
     # the test can fail: without the χ² spread of s the fit is visibly worse
     assert laws.conditional_law(ni, nh, None, 1.0).ks_distance(ev) > 0.05
 
@@ -171,8 +171,8 @@ def test_ks_distance_handles_atoms_and_rounding():
 def test_finite_data_law_fits_where_the_infinite_law_does_not():
     ni, nh, n = 40, 80, 80
     ev = linear_teacher_eigenvalues(ni, nh, 400, seed=5, samples=n)
-    finite = laws.linear_law(ni, nh, None, None, n)
-    infinite = laws.linear_law(ni, nh, None, None, None)
+    finite = laws.pooled_law(ni, nh, None, None, n)
+    infinite = laws.pooled_law(ni, nh, None, None, None)
     assert finite.ks_distance(ev) <= 0.02
     assert infinite.ks_distance(ev) > 0.1
     assert finite.support[1] - finite.support[0] > infinite.support[1] - infinite.support[0] - 1.0

@@ -4,11 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..dynamics import (DEFAULT_INIT_DISTANCE, DEFAULT_SLOW_MODES, DEFAULT_TARGET_DECADES,
-                        DynamicsConfig, prepare_dynamics, run_dynamics, start_dynamics)
+from .. import defaults
+from ..dynamics import DynamicsConfig, prepare_dynamics, run_dynamics, start_dynamics
 from ..fileio import check_writable, write_json
 from ..jobs import JobState
-from .common import add_json_output, add_model_arguments, config_from_args
+from ..progress import ProgressBar
+from ._flags import add_json_output, add_model_arguments, config_from_args
+
+HELP = "gradient descent from near the optimum, resolved into eigenmodes"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     start = parser.add_mutually_exclusive_group()
     start.add_argument("--init-distance", type=float, metavar="EPS",
                        help=f"start at θ* + δ0 with |δ0| = EPS in a random (seeded) direction "
-                            f"(default {DEFAULT_INIT_DISTANCE:g})")
+                            f"(default {defaults.INIT_DISTANCE:g})")
     start.add_argument("--init-file", metavar="D.npy",
                        help="δ0 itself: an .npy vector of length P (W1 row by row, then W2)")
     parser.add_argument("--init-modes", metavar="slow|I,J,..",
@@ -32,11 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, metavar="B",
                         help="mini-batch SGD with batches of B of the N inputs (seeded); default "
                              "full-batch gradient descent")
-    parser.add_argument("--slow-modes", type=int, default=DEFAULT_SLOW_MODES, metavar="M",
+    parser.add_argument("--slow-modes", type=int, default=defaults.SLOW_MODES, metavar="M",
                         help="follow the M smallest nonzero eigenvalues")
-    parser.add_argument("--record-every", type=int, default=1, metavar="K",
+    parser.add_argument("--record-every", type=int, default=defaults.RECORD_EVERY, metavar="K",
                         help="record every K-th step (the last step reached is always recorded)")
-    parser.add_argument("--target-decades", type=float, default=DEFAULT_TARGET_DECADES, metavar="D",
+    parser.add_argument("--target-decades", type=float, default=defaults.TARGET_DECADES, metavar="D",
                         help="time to target: steps until the loss is 10^-D of its start")
     parser.add_argument("--flow", action="store_true",
                         help="base the predicted mode energies, time to target and takeover on "
@@ -52,8 +55,6 @@ def dynamics_config_from_args(args: argparse.Namespace) -> DynamicsConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import ProgressBar
-
     problem = prepare_dynamics(config_from_args(args, rtol=args.rtol), dynamics_config_from_args(args))
     check_writable(args.json)
     bar = ProgressBar()

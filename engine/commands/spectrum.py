@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from ..ensemble import Problem, TeacherResult, iter_spectra, prepare
 from ..fileio import check_writable, write_json
 from ..jobs import JobState
-from .common import add_json_output, add_model_arguments, config_from_args
+from ..progress import ProgressBar
+from ..theory import law_choice, theory_record
+from ._flags import add_json_output, add_model_arguments, config_from_args
+
+HELP = "Hessian eigenvalues and rank at the teacher-student optimum"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,34 +36,16 @@ def teacher_record(res: TeacherResult) -> dict:
     return record
 
 
-def nonzero_eigenvalues(problem: Problem, results: list[TeacherResult]) -> np.ndarray:
-    """Linear networks: each teacher's min(Ni, N) nonzero eigenvalues (the rest are exact zeros
-    of rank H = Ni), pooled — what the random-matrix law describes."""
-    k = problem.ni if problem.n_samples is None else min(problem.ni, problem.n_samples)
-    return np.concatenate([r.spectrum.eigenvalues[-k:] for r in results])
-
-
-def theory_record(problem: Problem, results: list[TeacherResult]) -> dict:
-    """KS distance of the pooled nonzero eigenvalues to the law matching the mode."""
-    from ..laws import linear_law
-
-    law = linear_law(problem.ni, problem.nh, problem.sigma1, problem.sigma2, problem.n_samples)
-    eig = nonzero_eigenvalues(problem, results)
-    return {"law": law.label, "ks_distance": law.ks_distance(eig), "n_eigenvalues": int(eig.size)}
-
-
 def result_document(problem: Problem, results: list[TeacherResult]) -> dict:
     doc = {"config": problem.resolved_config(), "n_params": problem.n_params,
            "predicted_rank": problem.predicted_rank, "rank_upper_bound": problem.rank_upper_bound,
            "teachers": [teacher_record(r) for r in results]}
-    if problem.act.is_linear:
-        doc["theory"] = theory_record(problem, results)
+    if law_choice(problem) is not None:
+        doc["theory"] = theory_record(problem, [r.spectrum for r in results])
     return doc
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import ProgressBar
-
     problem = prepare(config_from_args(args, teachers=args.teachers, rtol=args.rtol,
                                        quadrature_nodes=args.nodes))
     check_writable(args.json)

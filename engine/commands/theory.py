@@ -14,7 +14,9 @@ from .. import laws
 from ..errors import InputError
 from ..fileio import check_writable, write_json
 from ..validate import sigmas, whole
-from .common import add_json_output
+from ._flags import add_json_output
+
+HELP = "random-matrix law of the linear-network spectrum (density, CDF, support)"
 
 
 # Options without a value of their own use SUPPRESS, so that the help (ArgumentDefaultsHelpFormatter)

@@ -12,10 +12,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
-from . import style
+from .. import style
+from .base import View
 
 MAX_CURVES = 40          # teachers drawn individually (all are counted)
 
@@ -24,13 +25,15 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
-class RankView(QWidget):
-    updated = Signal()
+class RankView(View):
+    name = "rank"
+    title = "Rank"
+    row = 0
+
     tolerance_changed = Signal(float)
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.plot = style.make_plot("Rank: singular values of J")
+        super().__init__("Rank: singular values of J", parent)
         # Middle left: above the tolerance line and below the largest singular values, the one
         # place the curves (falling from the top left) leave free for every activation.
         self.plot.getPlotItem().legend.anchor((0, 0.5), (0, 0.5), offset=(10, 0))
@@ -43,10 +46,6 @@ class RankView(QWidget):
         self._curves: list[pg.PlotDataItem] = []
         self.ranks: list[int] = []
         self._build()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(80)
-        self._timer.timeout.connect(self.refresh)
         self.refresh()
 
     def _build(self) -> None:
@@ -115,6 +114,16 @@ class RankView(QWidget):
         style.fix_lines(self.summary, 2)
 
     # ------------------------------------------------------------------ data in
+    def bind(self, controller) -> None:
+        controller.started.connect(self.start_run)
+        controller.spectrum_result.connect(self.add_result)
+        controller.job_done.connect(lambda name, _status: name == "spectrum" and self.refresh())
+
+    def start_run(self, plan) -> None:
+        p = plan.problem
+        self.clear(p.predicted_rank, p.rank_upper_bound, p.n_params,
+                   "sample" if p.n_samples else "population")
+
     def clear(self, predicted: int | None = None, bound: int | None = None, n_params: int | None = None,
               mode: str = "sample") -> None:
         self._spectra.clear()
@@ -127,8 +136,7 @@ class RankView(QWidget):
 
     def add_result(self, result) -> None:
         self._spectra.append(result.spectrum)
-        if not self._timer.isActive():
-            self._timer.start()
+        self.schedule_refresh()
 
     def set_tolerance(self, tol_sv: float | None) -> None:
         """Tolerance on the singular-value scale (None: each teacher's default)."""
@@ -145,15 +153,18 @@ class RankView(QWidget):
             return self._tol_sv
         return float(self._spectra[0].singular_tolerance) if self._spectra else float("nan")
 
-    @staticmethod
-    def eigen_tolerance(spectrum, tol_sv: float) -> float:
-        """A singular-value tolerance in eigenvalue units: λ = σ²/N (sample) or σ² (population)."""
-        return tol_sv ** 2 / (spectrum.n_samples if spectrum.mode == "sample" else 1)
-
     def recount(self) -> list[int]:
         if self._tol_sv is None:
             return [int(s.rank) for s in self._spectra]
-        return [s.rank_at(self.eigen_tolerance(s, self._tol_sv)) for s in self._spectra]
+        return [s.rank_at(s.eigen_tolerance(self._tol_sv)) for s in self._spectra]
+
+    def status_text(self) -> str:
+        ranks = self.recount()
+        if not ranks:
+            return ""
+        text = f"rank {self._range_text(ranks)}/{self._p}"
+        return text + (f" (predicted {self._predicted})" if self._predicted is not None
+                       else f" (bound {self._bound})")
 
     @property
     def n_teachers(self) -> int:
@@ -182,7 +193,7 @@ class RankView(QWidget):
     # ------------------------------------------------------------------ interaction
     def _line_dragged(self) -> None:
         tol = 10 ** self.tol_line.value()
-        ranks = [s.rank_at(self.eigen_tolerance(s, tol)) for s in self._spectra]
+        ranks = [s.rank_at(s.eigen_tolerance(tol)) for s in self._spectra]
         self.tol_edit.setText(_fmt(tol))
         self._show_summary(ranks, tol)
 

@@ -3,8 +3,8 @@
 Pooled over all teachers so far. Eigenvalues at or below their teacher's rank tolerance are the
 zero modes: they are not drawn (a log axis cannot show them, a linear one would drown the rest
 in one bar at 0) but counted in the legend. The λ axis is linear or log₁₀ — log is the only way
-to see erf's eight decades. For linear networks the random-matrix law of engine.laws is drawn
-over the histogram, with its Kolmogorov–Smirnov distance to the nonzero eigenvalues.
+to see erf's eight decades. For linear networks the random-matrix law the engine chose for the
+run (engine.theory) is drawn over the histogram, with its Kolmogorov–Smirnov distance.
 """
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QVBoxLayout
 
-from . import style
+from .. import style
+from .base import View
 
 LN10 = math.log(10.0)
 MIN_BINS, MAX_BINS = 12, 90
-REFRESH_MS = 80          # coalesce redraws when many teachers arrive at once
 HEADROOM = 1.4           # y range = tallest bar × this: the legend sits above the bars
 
 
@@ -35,21 +35,22 @@ def bin_edges(values: np.ndarray) -> np.ndarray:
     return np.linspace(lo, hi, int(np.clip(n, MIN_BINS, MAX_BINS)) + 1)
 
 
-class SpectrumView(QWidget):
-    """Call `clear()` at the start of a run, `add_result()` per teacher, `set_theory()` if known."""
+class SpectrumView(View):
+    """`clear()` at the start of a run, `add_result()` per teacher, `set_theory()` if known."""
 
-    updated = Signal()
+    name = "spectrum"
+    title = "Spectrum"
+    row = 0
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.plot = style.make_plot("Hessian eigenvalues at the optimum")
+        super().__init__("Hessian eigenvalues at the optimum", parent)
+        self._spectra: list = []                  # per teacher, its engine Spectrum
         self._nonzero: list[np.ndarray] = []      # per teacher, λ above its tolerance
         self._all: list[np.ndarray] = []          # per teacher, all P eigenvalues
         self._tolerances: list[float] = []
         self._log = False
         self._counts = True
-        self._law = None
-        self._theory_label = ""
+        self._theory = None                       # engine.theory.TheoryCurve
         self._ks: float | None = None
         self._context = ""
         # Plotted data (the histogram as drawn; exported and checked by tests).
@@ -60,10 +61,6 @@ class SpectrumView(QWidget):
         self.atom_x = np.zeros(0)
         self.atom_y = np.zeros(0)
         self._build()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
         self.refresh()
 
     # ------------------------------------------------------------------ widgets
@@ -93,6 +90,11 @@ class SpectrumView(QWidget):
         for b in (self.lin_button, self.log_button):
             self.axis_group.addButton(b)
         self.log_button.toggled.connect(self.set_log)
+        self.log_action = QAction("&Log₁₀ λ axis", self)
+        self.log_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.log_action.setCheckable(True)
+        self.log_action.toggled.connect(self.set_log)
+        self.menu_actions = [self.log_action]
         self.y_group = QButtonGroup(self)
         self.count_button = QRadioButton("counts")
         self.density_button = QRadioButton("density")
@@ -116,13 +118,22 @@ class SpectrumView(QWidget):
         lay.addWidget(self.plot, 1)
 
     # ------------------------------------------------------------------ data in
+    def bind(self, controller) -> None:
+        controller.started.connect(lambda plan: self.clear(plan.problem.describe()))
+        controller.spectrum_result.connect(self.add_result)
+        controller.theory_ready.connect(self.set_theory)
+        controller.job_done.connect(lambda name, _status: name == "spectrum" and self.refresh())
+
+    def apply_options(self, options: dict) -> None:
+        self.set_log(bool(options["log_axis"]))
+
     def clear(self, context: str = "") -> None:
+        self._spectra.clear()
         self._nonzero.clear()
         self._all.clear()
         self._tolerances.clear()
-        self._law = None
+        self._theory = None
         self._ks = None
-        self._theory_label = ""
         self._context = context
         self.refresh()
 
@@ -130,26 +141,30 @@ class SpectrumView(QWidget):
         """One teacher's engine.ensemble.TeacherResult."""
         s = result.spectrum
         lam = np.asarray(s.eigenvalues, dtype=float)
+        self._spectra.append(s)
         self._all.append(lam)
         self._nonzero.append(lam[lam > s.rank_tolerance])
         self._tolerances.append(float(s.rank_tolerance))
         self._ks = None
-        if not self._timer.isActive():
-            self._timer.start()
+        self.schedule_refresh()
 
-    def set_theory(self, law, label: str) -> None:
-        """A law from engine.laws (or None): drawn as a density of the nonzero eigenvalues."""
-        self._law = law
-        self._theory_label = label
+    def set_theory(self, theory) -> None:
+        """An engine.theory.TheoryCurve (or None): its law drawn as a density of the nonzero
+        eigenvalues, labelled with the engine's name for it."""
+        self._theory = theory
         self._ks = None
         self.refresh()
 
     def set_log(self, on: bool) -> None:
         on = bool(on)
+        if self.log_action.isChecked() != on:
+            self.log_action.setChecked(on)          # calls back here
+            return
         if on != self._log:
             self._log = on
             if self.log_button.isChecked() != on:
                 (self.log_button if on else self.lin_button).setChecked(True)
+            self.option_changed.emit("log_axis", on)
             self.refresh()
 
     def set_counts(self, on: bool) -> None:
@@ -189,6 +204,9 @@ class SpectrumView(QWidget):
     def ks_distance(self) -> float | None:
         return self._ks
 
+    def status_text(self) -> str:
+        return "" if self._ks is None else f"KS {self._ks:.3f}"
+
     def x_label(self) -> str:
         return "log₁₀ λ   (λ: Hessian eigenvalue)" if self._log else "λ   (Hessian eigenvalue)"
 
@@ -216,6 +234,10 @@ class SpectrumView(QWidget):
         return header, np.column_stack([left, right, 0.5 * (left + right), self.heights])
 
     # ------------------------------------------------------------------ drawing
+    @property
+    def _law(self):
+        return None if self._theory is None else self._theory.law
+
     def _theory_curve(self, n_nonzero: int, width: float) -> tuple[np.ndarray, np.ndarray]:
         law = self._law
         if law is None:
@@ -224,7 +246,7 @@ class SpectrumView(QWidget):
         rho = np.asarray(law.density, dtype=float)
         # engine.laws.Law: the law of the nonzero eigenvalues; `density` is its continuous part
         # and `atoms` its point masses, together of total `mass` (1 up to quadrature error).
-        mass = float(getattr(law, "mass", 1.0) or 1.0)
+        mass = float(law.mass or 1.0)
         ok = (lam > 0) & np.isfinite(rho)
         lam, rho = lam[ok], rho[ok] / mass
         if self._log:
@@ -242,10 +264,10 @@ class SpectrumView(QWidget):
 
     def _atom_sticks(self, n_nonzero: int, width: float) -> tuple[np.ndarray, np.ndarray]:
         """Point masses of the law as vertical sticks: the height of the bar they would make."""
-        atoms = [(x, w) for x, w in getattr(self._law, "atoms", []) if x > 0] if self._law is not None else []
+        atoms = [(x, w) for x, w in self._law.atoms if x > 0] if self._law is not None else []
         if not atoms:
             return np.zeros(0), np.zeros(0)
-        mass = float(getattr(self._law, "mass", 1.0) or 1.0)
+        mass = float(self._law.mass or 1.0)
         xs = np.array([x for x, _ in atoms])
         ws = np.array([w for _, w in atoms]) / mass
         if self._log:
@@ -279,17 +301,14 @@ class SpectrumView(QWidget):
                                        f"{teachers} teacher{'s' if teachers != 1 else ''}")
         self.zero_item.opts["name"] = f"zero modes λ ≤ tol: {n_all - n_nz} of {n_all}, not drawn"
         self.theory_x, self.theory_y = self._theory_curve(n_nz, width)
-        if self._law is not None and n_nz and self._ks is None:
-            try:
-                self._ks = float(self._law.ks_distance(self.nonzero_eigenvalues()))
-            except Exception:        # a law without a usable CDF: draw it, report no distance
-                self._ks = None
+        if self._theory is not None and n_nz and self._ks is None:
+            self._ks = self._theory.ks_distance(self._spectra)
         self.atom_x, self.atom_y = self._atom_sticks(n_nz, width)
         self.atom_item.setData(self.atom_x, self.atom_y, connect="pairs")
         if self.theory_x.size:
             self.theory_item.setData(self.theory_x, self.theory_y)
             ks = f", KS = {self._ks:.3f}" if self._ks is not None else ""
-            self.theory_item.opts["name"] = f"{self._theory_label}{ks}"
+            self.theory_item.opts["name"] = f"{self._theory.label}{ks}"
             self.theory_item.show()
         else:
             self.theory_item.setData([], [])

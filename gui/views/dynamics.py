@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 
-from . import style
+from .. import style
+from .base import View
 
 FIELDS = ("steps", "loss", "loss_linearized", "loss_flow", "slow_share_predicted", "slow_share_actual")
 
@@ -45,21 +46,18 @@ def _positive(x: np.ndarray, y: np.ndarray, log_x: bool) -> tuple[np.ndarray, np
     return x[ok], y[ok]
 
 
-class DynamicsView(QWidget):
-    updated = Signal()
+class DynamicsView(View):
+    name = "dynamics"
+    title = "Dynamics"
+    row = 1
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.plot = style.make_plot("Learning near the optimum", legend_offset=(10, -10))
+        super().__init__("Learning near the optimum", parent, legend_offset=(10, -10))
         self._log_x = False
         self._mode_items: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self._expected_items: list[pg.PlotDataItem] = []
         self.expected = None
         self._build()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(80)
-        self._timer.timeout.connect(self.refresh)
         self.clear()
 
     def _build(self) -> None:
@@ -105,6 +103,17 @@ class DynamicsView(QWidget):
         style.fix_lines(self.summary, 2)
 
     # ------------------------------------------------------------------ data in
+    def bind(self, controller) -> None:
+        controller.started.connect(lambda plan: self.clear(plan.dynamics_note))
+        controller.dynamics_reset.connect(self.clear)
+        controller.expected_ready.connect(self.set_expected)
+        controller.dynamics_started.connect(self.set_start)
+        controller.dynamics_chunk.connect(self.add_chunk)
+        controller.job_done.connect(lambda name, _status: name == "dynamics" and self.refresh())
+
+    def apply_options(self, options: dict) -> None:
+        self.set_log_x(bool(options["log_steps"]))
+
     def clear(self, message: str = "") -> None:
         self.start = None
         self.status: str | None = None
@@ -137,7 +146,7 @@ class DynamicsView(QWidget):
             self._expected_items.append(it)
 
     def set_expected(self, curve) -> None:
-        """gui.engine_process.ExpectedCurve: what training would look like, before any training
+        """engine.curves.ExpectedCurve: what training would look like, before any training
         (shown only while no trajectory is on screen)."""
         if self.start is not None:
             return
@@ -149,7 +158,7 @@ class DynamicsView(QWidget):
         self.refresh()
 
     def set_start(self, start) -> None:
-        """gui.engine_process.DynamicsStartInfo: eigenvalues, c_k, η, slow modes, predictions."""
+        """engine.dynamics.DynamicsStart: eigenvalues, c_k, η, slow modes, predictions."""
         self._set_expected_items(None)
         self.start = start
         m = len(start.slow_modes)
@@ -180,14 +189,14 @@ class DynamicsView(QWidget):
         self.last_step = int(chunk.step)
         if chunk.status != "running":
             self.status = chunk.status
-        if not self._timer.isActive():
-            self._timer.start()
+        self.schedule_refresh()
 
     def set_log_x(self, on: bool) -> None:
         self._log_x = bool(on)
         if self.log_x_box.isChecked() != self._log_x:
             self.log_x_box.setChecked(self._log_x)
         self.plot.getPlotItem().setLogMode(x=self._log_x, y=True)
+        self.option_changed.emit("log_steps", self._log_x)
         self.refresh()
 
     # ------------------------------------------------------------------ data out
@@ -367,7 +376,7 @@ class DynamicsView(QWidget):
         s = self.start
         lam_max = float(np.asarray(s.eigenvalues)[-1])
         eta = f"η = {s.lr:.3g} = {s.lr * lam_max:.3g}/λ_max (stable below 2/λ_max = {s.stability_limit:.3g})"
-        total = s.steps
+        total = s.total_steps
         parts = [eta, f"step {self.last_step}/{total}"]
         if self.data["loss"].size:
             parts.append(f"loss {self.data['loss'][-1]:.3g} (start {s.initial_loss:.3g})")

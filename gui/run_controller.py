@@ -1,0 +1,251 @@
+"""The run controller: what a run computes, in which order, and which results still count.
+
+The window hands it a configuration (`run` for Ctrl+R, `preview` for the automatic re-run after
+an edit); the controller plans the run (`make_plan`, engine checks first, so bad input never
+starts a job), starts the jobs of gui/tasks.py, chains them (the theory law waits for the first
+teacher's ‖W2‖² when it is a one-teacher law; the expected learning curve follows teacher 1's
+spectrum; training follows a finished ensemble), cancels, and drops every result of a job that
+is no longer part of the current run. Views and the window only listen to its signals.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from engine import defaults
+from engine.dynamics import DynamicsProblem, prepare_dynamics
+from engine.ensemble import Problem, estimate_seconds, prepare
+from engine.errors import InputError
+from engine.theory import LawChoice, law_choice
+
+from .config import dynamics_config, dynamics_spectrum_config, spectrum_config
+from .tasks import TASK, DynamicsRequest, ExpectedRequest, SpectrumRequest, TheoryRequest
+from .worker import Job
+
+PREVIEW_BUDGET_S = 1.0        # automatic re-runs compute as many teachers as fit in this
+TRAIN_HINT = "Settings changed: press Run (Ctrl+R) to train."
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A checked run: the problem shown, the part computed now, and what follows it."""
+    problem: Problem                       # the whole ensemble the settings describe
+    computed: Problem                      # what this run computes (a preview: fewer teachers)
+    theory: LawChoice | None               # the law to overlay (linear networks)
+    dynamics: DynamicsProblem | None       # training after the ensemble (full runs only)
+    expected: dict | None                  # settings of the expected curve (when not training)
+    dynamics_note: str = ""                # what the Dynamics view says meanwhile
+    note: str = ""                         # e.g. "preview: 3 of 100 teachers — Run computes all"
+    key: str = ""                          # spectrum_key of the configuration
+
+    @property
+    def complete(self) -> bool:
+        return self.computed.n_teachers == self.problem.n_teachers
+
+
+def spectrum_key(config: dict) -> str:
+    """Everything that changes the spectrum (not the training or view settings)."""
+    return json.dumps({k: config.get(k) for k in sorted(config) if k not in ("dynamics", "view")},
+                      sort_keys=True, default=str)
+
+
+def expected_settings(config: dict) -> dict:
+    d = config["dynamics"]
+    return {"eps": d.get("init_distance") or defaults.INIT_DISTANCE, "lr": d.get("lr", defaults.LR),
+            "steps": int(d["steps"]), "slow_modes": int(d["slow_modes"])}
+
+
+def make_plan(config: dict, full: bool) -> RunPlan | str:
+    """The run for `config`: a RunPlan, or (preview only) the reason it is left to Run.
+
+    Raises InputError for a bad setting, before anything is computed."""
+    problem = prepare(spectrum_config(config))
+    dynamics, note = None, ""
+    if config["dynamics"]["enabled"]:
+        if problem.n_samples is None:
+            note = "Dynamics trains on N samples: switch data to “N samples” to train."
+        elif full:
+            dynamics = prepare_dynamics(dynamics_spectrum_config(config), dynamics_config(config))
+            note = "Waiting for the spectrum…"
+        else:
+            note = TRAIN_HINT
+    k, preview_note = problem.n_teachers, ""
+    if not full:
+        per_teacher = estimate_seconds(problem)
+        fit = int(PREVIEW_BUDGET_S // max(per_teacher, 1e-6))
+        if fit < 1 and per_teacher > 3 * PREVIEW_BUDGET_S:
+            return f"{problem.describe()} · about {per_teacher:.0f} s per teacher: press Run (Ctrl+R)"
+        k = max(1, min(k, fit))
+        if k < problem.n_teachers:
+            preview_note = f"preview: {k} of {problem.n_teachers} teachers — Run (Ctrl+R) computes all"
+    computed = problem if k == problem.n_teachers else problem.with_teachers(k)
+    return RunPlan(problem, computed, law_choice(problem), dynamics,
+                   None if dynamics is not None else expected_settings(config),
+                   note, preview_note, spectrum_key(config))
+
+
+class RunController(QObject):
+    """Owns the jobs of the current run. Signals carry engine objects, on the GUI thread."""
+
+    started = Signal(object)              # RunPlan: views clear and get ready
+    not_started = Signal(str, str)        # (error message or "", status text): nothing runs
+    spectrum_result = Signal(object)      # engine.ensemble.TeacherResult, one per teacher
+    theory_ready = Signal(object)         # engine.theory.TheoryCurve
+    expected_ready = Signal(object)       # engine.curves.ExpectedCurve
+    dynamics_reset = Signal(str)          # the trajectory shown is stale: clear, show this text
+    dynamics_started = Signal(object)     # engine.dynamics.DynamicsStart (for display)
+    dynamics_chunk = Signal(object)       # engine.dynamics.TrajectoryChunk
+    job_done = Signal(str, str)           # (request name, status): e.g. redraw now
+    busy = Signal()                       # a job started: the run can be cancelled
+    progress = Signal(float, str)
+    failed = Signal(str)                  # one line for the error banner
+    finished = Signal(str)                # the run ended: "finished", "cancelled" or "error"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._jobs: dict[str, Job] = {}   # running jobs of the current run, by request name
+        self._status = "finished"
+        self.plan: RunPlan | None = None  # the run shown
+        self.shown_key: str | None = None # spectrum settings the views show completely
+        self._theory_waits = False
+        self._pending_dynamics: DynamicsProblem | None = None
+        self.first_spectrum = None        # teacher 1's Spectrum (the expected curve's input)
+
+    # ------------------------------------------------------------------ control
+    def is_running(self) -> bool:
+        return bool(self._jobs)
+
+    def run(self, config: dict) -> bool:
+        """Ctrl+R: the whole ensemble, then the dynamics if enabled."""
+        return self._start(config, full=True)
+
+    def preview(self, config: dict) -> bool:
+        """The automatic re-run after an edit: only what is cheap; when only the training
+        settings changed, only the expected learning curve is redrawn."""
+        if spectrum_key(config) == self.shown_key and not self.is_running():
+            self.dynamics_reset.emit(TRAIN_HINT if config["dynamics"]["enabled"] else "")
+            self.start_expected(expected_settings(config))
+            return True
+        return self._start(config, full=False)
+
+    def cancel(self, quiet: bool = False) -> None:
+        """Stop every job of the run (partial results stay). quiet: a new run replaces it."""
+        if not self._jobs:
+            return
+        jobs = list(self._jobs.values())
+        self._jobs.clear()
+        self._pending_dynamics = None
+        for job in jobs:
+            job.cancel()
+        self._ended("cancelled", quiet)
+
+    def _start(self, config: dict, full: bool) -> bool:
+        self.cancel(quiet=True)
+        try:
+            plan = make_plan(config, full)
+        except InputError as exc:
+            self.not_started.emit(str(exc), "Not run: fix the setting named in the message above.")
+            return False
+        if isinstance(plan, str):
+            self.shown_key = None
+            self.not_started.emit("", plan)
+            return False
+        self.plan = plan
+        self.first_spectrum = None
+        self.shown_key = plan.key if plan.complete or not full else None
+        self._status = "finished"
+        self._pending_dynamics = plan.dynamics
+        self.started.emit(plan)
+        self._theory_waits = plan.theory is not None and plan.theory.needs_teacher
+        if plan.theory is not None and not self._theory_waits:
+            self._submit(TheoryRequest(plan.theory))
+        self._submit(SpectrumRequest(plan.computed))
+        return True
+
+    def start_expected(self, settings: dict) -> None:
+        """The expected learning curve of teacher 1 for these training settings (replacing
+        any still being computed); nothing before teacher 1's spectrum is known."""
+        if self.first_spectrum is None:
+            return
+        old = self._jobs.pop(ExpectedRequest.name, None)
+        if old is not None:
+            old.cancel()
+        if not self._jobs:
+            self._status = "finished"
+        self._submit(ExpectedRequest(self.first_spectrum, **settings))
+
+    # ------------------------------------------------------------------ jobs
+    def _submit(self, request) -> None:
+        job = Job(request.name, TASK, (request,), self)
+        job.result.connect(lambda item, j=job: self._result(j, item))
+        job.progress.connect(lambda f, m, j=job: self._progress(j, f, m))
+        job.error.connect(lambda m, j=job: self._error(j, m))
+        job.finished.connect(lambda s, j=job: self._job_finished(j, s))
+        job.overlay = request.overlay
+        self._jobs[job.name] = job
+        job.start()
+        self.busy.emit()
+
+    def _current(self, job: Job) -> bool:
+        return self._jobs.get(job.name) is job
+
+    def _result(self, job: Job, item) -> None:
+        if not self._current(job):
+            return
+        if job.name == SpectrumRequest.name:
+            self._spectrum_result(item)
+        elif job.name == TheoryRequest.name:
+            self.theory_ready.emit(item)
+        elif job.name == ExpectedRequest.name:
+            self.expected_ready.emit(item)
+        elif job.name == DynamicsRequest.name:
+            (self.dynamics_chunk if hasattr(item, "status") else self.dynamics_started).emit(item)
+
+    def _spectrum_result(self, result) -> None:
+        if result.index == 0:
+            self.first_spectrum = result.spectrum
+            if self._theory_waits:
+                self._theory_waits = False
+                self._submit(TheoryRequest(self.plan.theory.with_teacher_s(result.spectrum.w2_norm_sq)))
+            if self._pending_dynamics is None and DynamicsRequest.name not in self._jobs \
+                    and self.plan.expected is not None:
+                self.start_expected(self.plan.expected)
+        self.spectrum_result.emit(result)
+
+    def _progress(self, job: Job, fraction: float, message: str) -> None:
+        if not self._current(job):
+            return
+        if job.overlay and any(not j.overlay for j in self._jobs.values()):
+            return                             # the main job's progress is the run's
+        self.progress.emit(fraction, f"{job.name}: {message}")
+
+    def _error(self, job: Job, message: str) -> None:
+        if not self._current(job):
+            return
+        if job.overlay:                        # the spectrum stands without these curves
+            what = "theory curve" if job.name == TheoryRequest.name else "expected learning curve"
+            self.failed.emit(f"{what} unavailable: {message}")
+            return
+        self.failed.emit(f"{job.name}: {message}")
+        self._status = "error"
+
+    def _job_finished(self, job: Job, status: str) -> None:
+        if not self._current(job):
+            return                             # a job of an earlier, cancelled run
+        del self._jobs[job.name]
+        if status == "error" and not job.overlay:
+            self._status = "error"
+        if job.name == SpectrumRequest.name:
+            dynamics, self._pending_dynamics = self._pending_dynamics, None
+            if status == "finished" and dynamics is not None:
+                self.dynamics_reset.emit("Decomposing the Hessian (all P eigenvectors)…")
+                self._submit(DynamicsRequest(dynamics))
+        self.job_done.emit(job.name, status)
+        if not self._jobs:
+            self._ended(self._status)
+
+    def _ended(self, status: str, quiet: bool = False) -> None:
+        if not quiet:              # a run replaced by a new one: started/not_started follows
+            self.finished.emit(status)

@@ -1,0 +1,83 @@
+"""What the GUI asks the engine to compute: one small frozen dataclass per kind of job.
+
+A request is built on the GUI side from engine objects (which pickle as they are), sent to a
+warm engine process (gui/engine_process.py), and run there by `run_request`: its `run(state)`
+is a generator whose items stream back to the GUI as results. `overlay` requests draw extra
+curves (a theory law, an expected learning curve): when one fails, the run it belongs to still
+stands. No Qt here: this module runs in the engine processes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Iterator
+
+from engine.curves import expected_curve
+from engine.dynamics import DynamicsProblem, iter_trajectory, start_dynamics
+from engine.ensemble import Problem, iter_spectra
+from engine.jobs import JobState
+from engine.spectrum import Spectrum
+from engine.theory import LawChoice, theory_curve
+
+TASK = "gui.tasks:run_request"
+
+
+def run_request(state: JobState, request) -> Iterator:
+    """The engine process's entry point for every request."""
+    yield from request.run(state)
+
+
+@dataclass(frozen=True)
+class SpectrumRequest:
+    """The spectra of a problem's teachers, one result (TeacherResult) per teacher."""
+    problem: Problem
+    name: ClassVar[str] = "spectrum"
+    overlay: ClassVar[bool] = False
+
+    def run(self, state: JobState):
+        for result in iter_spectra(self.problem, state):
+            yield result.for_display()
+
+
+@dataclass(frozen=True)
+class TheoryRequest:
+    """The random-matrix law of a linear network's run (engine.theory.TheoryCurve)."""
+    choice: LawChoice
+    name: ClassVar[str] = "theory"
+    overlay: ClassVar[bool] = True
+
+    def run(self, state: JobState):
+        state.report(0.0, "theory law")
+        yield theory_curve(self.choice)
+        state.report(1.0, "theory law done")
+
+
+@dataclass(frozen=True)
+class ExpectedRequest:
+    """The learning curve expected from one spectrum before any training (engine.curves)."""
+    spectrum: Spectrum
+    eps: float
+    lr: float | str
+    steps: int
+    slow_modes: int
+    name: ClassVar[str] = "expected"
+    overlay: ClassVar[bool] = True
+
+    def run(self, state: JobState):
+        state.check()
+        curve = expected_curve(self.spectrum, self.eps, self.lr, self.steps, self.slow_modes)
+        if curve is not None:
+            yield curve
+
+
+@dataclass(frozen=True)
+class DynamicsRequest:
+    """Training teacher 1 from near the optimum: the start (DynamicsStart, without the arrays
+    only training needs), then every TrajectoryChunk."""
+    problem: DynamicsProblem
+    name: ClassVar[str] = "dynamics"
+    overlay: ClassVar[bool] = False
+
+    def run(self, state: JobState):
+        start = start_dynamics(self.problem, state.sub(0.0, 0.05))
+        yield start.for_display()
+        yield from iter_trajectory(start, state.sub(0.05, 1.0))

@@ -1,4 +1,4 @@
-"""Predicted learning curves near the optimum (science.md §5).
+"""Predicted learning curves near the optimum (docs/methods.md §5).
 
 Near θ*, with H = Σ_k λ_k v_k v_kᵀ and c_k = v_k·δ0, gradient descent with step η gives
 

@@ -3,7 +3,7 @@
 The student starts at θ* + δ0 and is trained by full-batch gradient descent (or mini-batch SGD)
 on the N-sample loss L(θ) = 1/(2N) Σ (y(x_i; θ) − y(x_i; θ*))². Near θ* the Hessian
 H = Σ_k λ_k v_k v_kᵀ (sample Hessian of the same N inputs) predicts every eigenmode on its own
-(science.md §5, engine/curves.py); the run records the actual loss beside that
+(docs/methods.md §5, engine/curves.py); the run records the actual loss beside that
 prediction and resolves the trajectory δ(t) = θ(t) − θ* on the slowest eigenvectors, so the
 point where nonlinear effects part the two curves is visible.
 

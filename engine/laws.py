@@ -1,4 +1,4 @@
-"""Random-matrix laws of the linear-network Hessian spectrum (science.md §3).
+"""Random-matrix laws of the linear-network Hessian spectrum (docs/methods.md §3).
 
 For g(z) = z the nonzero Hessian eigenvalues at the optimum are, as N → ∞, λ = s + μ with
 s = ‖W2‖² ~ σ2²·χ²(Nh) (one value per teacher) and μ an eigenvalue of W1ᵀW1 (Marchenko–Pastur,

@@ -1,4 +1,4 @@
-"""The two-layer network y = W2·g(W1 x), its teachers, inputs and Jacobian (science.md §1–2).
+"""The two-layer network y = W2·g(W1 x), its teachers, inputs and Jacobian (docs/methods.md §1–2).
 
 Parameter order everywhere (vectors, eigenvectors, files): W1 row by row, then W2.
 """

@@ -1,6 +1,6 @@
 """The population Hessian H_pop = E_x[j(x) j(x)ᵀ] (N → ∞) by 2-D Gauss–Hermite and Stein's lemma.
 
-Every block of H_pop is an expectation over x ~ N(0, I); Stein's lemma (science.md §2) turns the
+Every block of H_pop is an expectation over x ~ N(0, I); Stein's lemma (docs/methods.md §2) turns the
 x and x xᵀ factors into derivatives of g, so only the two pre-activations (u_j, u_l), a 2-D
 Gaussian with covariance [[C_jj, C_jl], [C_jl, C_ll]], C = W1 W1ᵀ, need integrating.
 """
@@ -33,7 +33,7 @@ def trapezoid_rule(q: int) -> tuple[np.ndarray, np.ndarray]:
 
     For f analytic in a strip |Im z| < d the error falls like e^{−2πd/h} (h the spacing): no
     polynomial assumption, so it suits erf and tanh, whose steep saturation (and tanh's poles at
-    ±iπ/2, science.md §2) make Gauss–Hermite need hundreds of nodes — measured 40–100× slower for
+    ±iπ/2, docs/methods.md §2) make Gauss–Hermite need hundreds of nodes — measured 40–100× slower for
     the same 1e-14 accuracy. The tail beyond Z = 9 weighs e^{−40}.
     """
     z = np.linspace(-TRAPEZOID_HALF_WIDTH, TRAPEZOID_HALF_WIDTH, q)
@@ -92,7 +92,7 @@ def pair_expectations(teacher: Teacher, act: Activation, nodes: int | None = Non
 
 def population_hessian(teacher: Teacher, act: Activation, nodes: int | None = None,
                        state: JobState | None = None) -> np.ndarray:
-    """H_pop (P×P) in the parameter order of science.md §1: W1 row by row, then W2."""
+    """H_pop (P×P) in the parameter order of docs/methods.md §1: W1 row by row, then W2."""
     E = pair_expectations(teacher, act, nodes, state)
     W, W2 = teacher.W1, teacher.W2
     nh, ni = W.shape

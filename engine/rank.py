@@ -1,4 +1,4 @@
-"""Predicted Hessian rank at a generic teacher: the effective number of parameters (science.md §4).
+"""Predicted Hessian rank at a generic teacher: the effective number of parameters (docs/methods.md §4).
 
 A network with g(z) = z^k computes the symmetric tensor Σ_j W2_j w_j^{⊗k}, a point of the
 Nh-th secant variety of the Veronese variety; rank H is that variety's dimension

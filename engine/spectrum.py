@@ -1,6 +1,6 @@
 """Eigenvalues (and optionally eigenvectors) of the Hessian at the optimum, and its rank.
 
-At θ = θ* the Hessian is exactly the Gauss–Newton matrix H = JᵀJ/N (science.md §2), so its
+At θ = θ* the Hessian is exactly the Gauss–Newton matrix H = JᵀJ/N (docs/methods.md §2), so its
 eigenvalues are the squared singular values of J over N. They are taken from an SVD, never from
 eigh(JᵀJ): forming JᵀJ squares the condition number and the small eigenvalues — the slow modes,
 the rank — are the ones that matter.

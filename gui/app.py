@@ -41,8 +41,9 @@ def create_app():
     return app
 
 
-def install_excepthook(window) -> None:
-    """A bug in a slot becomes a message in the window (and a traceback on stderr), not a crash."""
+def install_excepthook(window, then=None):
+    """A bug in a slot becomes a message in the window (and a traceback on stderr), not a
+    crash; `then()` runs after it (the screenshot mode stops waiting). Returns the old hook."""
     previous = sys.excepthook
 
     def hook(kind, value, tb):
@@ -52,8 +53,21 @@ def install_excepthook(window) -> None:
             window.show_error(f"unexpected error: {kind.__name__}: {first} (details on the terminal)")
         except Exception:
             pass
+        if then is not None:
+            then()
 
     sys.excepthook = hook
+    return previous
+
+
+def _open(window, preset: str | None, config_path: str | None, otherwise) -> None:
+    """Load what the command line named, or call `otherwise` (a run or a preview)."""
+    if preset:
+        window.load_preset(preset)
+    elif config_path:
+        window.open_config(config_path)
+    else:
+        otherwise()
 
 
 def _error(message: str) -> int:
@@ -96,12 +110,7 @@ def run_gui(args) -> int:
     window = MainWindow()
     install_excepthook(window)
     window.show()
-    if preset:
-        window.load_preset(preset)
-    elif config_path:
-        window.open_config(config_path)
-    else:
-        window.preview()
+    _open(window, preset, config_path, window.preview)
     code = app.exec()
     from .engine_process import POOL
     POOL.shutdown()
@@ -132,21 +141,12 @@ def _screenshot(app, preset: str | None, config_path: str | None, out: str) -> i
 
         window.run_finished.connect(finished)
         QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, loop.quit)
-        previous_hook = sys.excepthook
-
-        def hook(kind, value, tb):           # a bug in a slot: report it and stop waiting
-            previous_hook(kind, value, tb)
+        def stop_waiting() -> None:          # a bug in a slot: report it and stop waiting
             outcome["status"] = "error"
-            window.show_error(f"unexpected error: {kind.__name__}: {value}")
             loop.quit()
 
-        sys.excepthook = hook
-        if preset:
-            window.load_preset(preset)
-        elif config_path:
-            window.open_config(config_path)
-        else:
-            window.run()
+        previous_hook = install_excepthook(window, stop_waiting)
+        _open(window, preset, config_path, window.run)
         if not window.is_running() and "status" not in outcome:
             outcome["status"] = "error"          # the run did not start: the banner says why
         else:

@@ -10,7 +10,7 @@ Cancel: the child's engine JobState is cancelled (it stops within ~50 ms between
 stuck inside one long call, the child is killed after KILL_AFTER seconds and a fresh process is
 warmed up in the background.
 
-Lifetime rules (qt-notes.md): the QThread subclass lives in the GUI thread and only its `run`
+Lifetime rules (docs/gui.md, "Qt notes"): the QThread subclass lives in the GUI thread and only its `run`
 executes in the new thread, so every signal it emits is queued to the GUI thread. A Job is kept
 alive by the module-level `_LIVE` set until its thread has finished and been waited for; the
 reference is dropped only on the next turn of the event loop, so no QThread is destroyed while

@@ -41,3 +41,34 @@ def test_bad_activations_say_what_is_wrong(bad):
     with pytest.raises(InputError) as info:
         parse_activation(bad)
     assert "\n" not in str(info.value) and "activation" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_training_form_and_pickling_use_the_same_definitions(name):
+    import pickle
+
+    act = parse_activation(name)
+    z = np.linspace(-3, 3, 61)
+    g, slope = act.value_and_slope(z.copy(), True)
+    np.testing.assert_allclose(g, act.g(z), rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(np.ones_like(z) if slope is None else slope, act.d(z, 1),
+                               rtol=1e-15, atol=1e-15)
+    assert (slope is None) == act.is_linear          # None only where g' is 1 everywhere
+    back = pickle.loads(pickle.dumps(act))
+    assert back == act and back.name == act.name
+    np.testing.assert_array_equal(back.d(z, 3), act.d(z, 3))
+
+
+def test_the_registry_names_every_family_once_and_specs_round_trip():
+    from engine.activations import ACTIVATION_HELP, FAMILIES
+
+    for key, family in FAMILIES.items():
+        spec = family.spec(family.example) if family.parameter else family.spec()
+        act = parse_activation(spec)
+        assert act.family == key and act.label == family.label
+        assert family.syntax in ACTIVATION_HELP
+    assert parse_activation("erf").log_axis and parse_activation("tanh").log_axis
+    assert not parse_activation("cubic").log_axis
+    # A coefficient %g would shorten is kept exactly (the spec is also the pickle).
+    assert parse_activation("poly:0.1234567891,1").coefficients == (0.1234567891, 1.0)
+    assert FAMILIES["poly"].spec([0, 1, 0.5]) == "poly:0,1,0.5"

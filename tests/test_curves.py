@@ -1,4 +1,4 @@
-"""engine.curves: predicted learning curves against the dynamics they predict (science.md §5)."""
+"""engine.curves: predicted learning curves against the dynamics they predict (docs/methods.md §5)."""
 import warnings
 
 import numpy as np
@@ -129,3 +129,23 @@ def test_max_stable_lr():
 def test_bad_input_raises_input_error(call):
     with pytest.raises(InputError):
         call()
+
+
+def test_expected_curve_is_the_mean_curve_and_its_takeover_the_first_such_step():
+    from engine.ensemble import SpectrumConfig, compute_one, prepare
+
+    spec = compute_one(prepare(SpectrumConfig("erf", 3, 2, samples=200, seed=1)), 0).spectrum
+    e = curves.expected_curve(spec, 1e-2, "auto", 3000, 2)
+    lam = spec.eigenvalues
+    c2 = 1e-4 / lam.size
+    np.testing.assert_allclose(e.loss, 0.5 * (lam * c2 * (1 - lam / lam[-1]) ** (2.0 * e.steps[:, None])).sum(1),
+                               rtol=1e-10)
+    slow = lam[lam > spec.rank_tolerance][:2]
+    np.testing.assert_array_equal(e.slow_eigenvalues, slow)
+    # brute force over every step: the first where the two slowest carry more than half
+    t = np.arange(3001.0)
+    f = lambda x: 0.5 * (x * c2 * (1 - x / lam[-1]) ** (2 * t[:, None])).sum(1)   # noqa: E731
+    share = f(slow) / f(lam)
+    assert e.takeover_step == int(np.flatnonzero(share > 0.5)[0])
+    assert curves.expected_curve(spec.__class__(**{**spec.__dict__, "eigenvalues": 0 * lam}),
+                                 1e-2, "auto", 10, 1) is None

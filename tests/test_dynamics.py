@@ -1,4 +1,4 @@
-"""Learning dynamics near the optimum (engine.dynamics, engine.curves; science.md §5).
+"""Learning dynamics near the optimum (engine.dynamics, engine.curves; docs/methods.md §5).
 
 Independent routes: finite differences of a loss written out with einsum, the dense Hessian
 (engine.spectrum.sample_hessian) instead of the SVD eigenbasis, brute-force scans instead of
@@ -119,7 +119,7 @@ def test_linear_network_follows_the_linearised_curve_within_one_percent():
     np.testing.assert_allclose(r.loss, r.loss_linearized, rtol=1e-2)
     # The slow modes' actual energies (projections of δ(t) on θ*'s eigenvectors) follow theirs
     # until GD, which converges to a point of the optimal manifold O(ε²) away from θ*, levels
-    # them off (science: the zero modes are flat directions; the loss itself still goes to 0).
+    # them off (the zero modes are flat directions; the loss itself still goes to 0).
     E0 = r.mode_energy_predicted[0]
     big = r.mode_energy_predicted > 1e-4 * E0
     assert big.sum() > 20
@@ -131,7 +131,7 @@ def test_linear_network_follows_the_linearised_curve_within_one_percent():
 
 @pytest.mark.parametrize("name", ["erf", "quadratic"])
 def test_nonlinear_networks_match_the_linearisation_near_the_optimum(name):
-    # science.md §5 (Ni=10, Nh=20, N=4000, ε=1e-2, 3000 steps there); smaller here to stay fast,
+    # Measured at Ni=10, Nh=20, N=4000, ε=1e-2 over 3000 steps: < 1%; smaller here to stay fast,
     # with ε=1e-3: the deviation grows like ε·log(L0/L) (the nearby optimum GD converges to
     # has an O(ε)-different Hessian), and ε=1e-2 gives 6% at these sizes for z².
     r = run_dynamics(prepare_dynamics(model(name, 5, 8, 600, seed=2),
@@ -304,3 +304,19 @@ def test_sgd_is_reproducible_from_the_seed_and_learns():
 def test_batch_of_all_samples_is_gradient_descent():
     p = prepare_dynamics(model(n=64), DynamicsConfig(steps=30, batch=64))
     assert isinstance(p, DynamicsProblem) and p.full_batch
+
+
+def test_the_start_for_display_pickles_small_and_keeps_what_a_plot_needs():
+    import pickle
+
+    problem = prepare_dynamics(SpectrumConfig("tanh", 4, 3, samples=300, seed=2),
+                               DynamicsConfig(steps=50, slow_modes=2))
+    start = start_dynamics(problem)
+    light = pickle.loads(pickle.dumps(start.for_display()))
+    assert light.inputs is None and light.spectrum.eigenvectors is None
+    assert len(pickle.dumps(start.for_display())) < len(pickle.dumps(start)) / 3
+    np.testing.assert_array_equal(light.eigenvalues, start.eigenvalues)
+    np.testing.assert_array_equal(light.coefficients, start.coefficients)
+    assert light.config == start.config and light.total_steps == 50 and light.flow is False
+    assert (light.predicted_takeover_step, light.stability_limit) == \
+        (start.predicted_takeover_step, start.stability_limit)

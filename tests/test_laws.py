@@ -1,5 +1,5 @@
 """engine.laws against routes that share none of its code: closed forms, Monte Carlo of s + μ,
-and eigenvalues of sampled linear teachers computed directly with numpy (science.md §3)."""
+and eigenvalues of sampled linear teachers computed directly with numpy (docs/methods.md §3)."""
 import numpy as np
 import pytest
 
@@ -10,7 +10,7 @@ from engine.errors import InputError
 # ----------------------------------------------------------------------------- independent tools
 
 def mp_density(mu, ni, nh, sigma1):
-    """science.md §3: ρ(μ) = √((b−μ)(μ−a)) / (2π σ1² Nh γ μ) on [a, b] (continuous part)."""
+    """docs/methods.md §3: ρ(μ) = √((b−μ)(μ−a)) / (2π σ1² Nh γ μ) on [a, b] (continuous part)."""
     gam, sig2 = ni / nh, sigma1 ** 2 * nh
     a, b = sig2 * (1 - np.sqrt(gam)) ** 2, sig2 * (1 + np.sqrt(gam)) ** 2
     mu = np.asarray(mu, dtype=float)

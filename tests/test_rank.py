@@ -1,4 +1,4 @@
-"""Numerical rank against the rank table of science.md §4 (secant varieties of Veronese varieties)."""
+"""Numerical rank against the rank table of docs/methods.md §4 (secant varieties of Veronese varieties)."""
 from math import comb
 
 import numpy as np
@@ -52,7 +52,7 @@ def test_numerical_rank_matches_the_table(act, ni, nh, mode):
 
 
 def test_general_polynomial_rank_is_below_its_upper_bound():
-    # g = z + z² at Ni = 3, Nh = 2: 7 of 8 (science.md §4)
+    # g = z + z² at Ni = 3, Nh = 2: 7 of 8 (docs/methods.md §4)
     problem = prepare(SpectrumConfig("poly:0,1,1", 3, 2, population=True))
     spec = compute_one(problem, 0).spectrum
     assert problem.predicted_rank is None and problem.rank_upper_bound == 8
@@ -74,3 +74,12 @@ def test_rtol_changes_the_rank_and_tolerance_is_in_eigenvalue_units():
     loose = compute_one(prepare(SpectrumConfig("erf", 4, 3, samples=200, seed=1, rtol=1e-1)), 0).spectrum
     assert loose.rank < spec.rank
     assert loose.rank == np.count_nonzero(loose.eigenvalues > loose.rank_tolerance)
+
+
+@pytest.mark.parametrize("mode", ["population", "sample"])
+def test_a_singular_value_tolerance_in_eigenvalue_units(mode):
+    problem = prepare(SpectrumConfig("cubic", 5, 7, population=mode == "population", seed=2))
+    s = compute_one(problem, 0).spectrum
+    assert s.eigen_tolerance(s.singular_tolerance) == pytest.approx(s.rank_tolerance, rel=1e-12)
+    tol = float(s.singular_values[9])               # the 10th largest singular value
+    assert s.rank_at(s.eigen_tolerance(tol)) == 9

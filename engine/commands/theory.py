@@ -1,4 +1,4 @@
-"""`python main.py theory`: the random-matrix law of the linear-network spectrum (science.md §3).
+"""`python main.py theory`: the random-matrix law of the linear-network spectrum (docs/methods.md §3).
 
 Writes the density and CDF of the law of the nonzero Hessian eigenvalues on a grid that resolves
 the support edges, with its support, point masses and total mass, to a JSON file.

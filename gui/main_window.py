@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_settings()
         POOL.reopen()
-        POOL.prewarm(1)                 # an engine process ready before the first run
+        POOL.prewarm(2)                 # engine processes ready for a run and its overlay curves
         self._set_idle("Ready. Choose a preset, change a setting, or press Run (Ctrl+R).")
 
     # ================================================================== layout

@@ -26,12 +26,24 @@ def run_request(state: JobState, request) -> Iterator:
     yield from request.run(state)
 
 
+class Request:
+    """Base of the requests: `class X(Request, name="...", overlay=...)` names the job."""
+    name: ClassVar[str]
+    overlay: ClassVar[bool]
+
+    def __init_subclass__(cls, name: str | None = None, overlay: bool = False, **kw):
+        super().__init_subclass__(**kw)
+        if name is not None:
+            cls.name, cls.overlay = name, overlay
+
+    def run(self, state: JobState) -> Iterator:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
-class SpectrumRequest:
+class SpectrumRequest(Request, name="spectrum"):
     """The spectra of a problem's teachers, one result (TeacherResult) per teacher."""
     problem: Problem
-    name: ClassVar[str] = "spectrum"
-    overlay: ClassVar[bool] = False
 
     def run(self, state: JobState):
         for result in iter_spectra(self.problem, state):
@@ -39,11 +51,9 @@ class SpectrumRequest:
 
 
 @dataclass(frozen=True)
-class TheoryRequest:
+class TheoryRequest(Request, name="theory", overlay=True):
     """The random-matrix law of a linear network's run (engine.theory.TheoryCurve)."""
     choice: LawChoice
-    name: ClassVar[str] = "theory"
-    overlay: ClassVar[bool] = True
 
     def run(self, state: JobState):
         state.report(0.0, "theory law")
@@ -52,15 +62,13 @@ class TheoryRequest:
 
 
 @dataclass(frozen=True)
-class ExpectedRequest:
+class ExpectedRequest(Request, name="expected", overlay=True):
     """The learning curve expected from one spectrum before any training (engine.curves)."""
     spectrum: Spectrum
     eps: float
     lr: float | str
     steps: int
     slow_modes: int
-    name: ClassVar[str] = "expected"
-    overlay: ClassVar[bool] = True
 
     def run(self, state: JobState):
         state.check()
@@ -70,12 +78,10 @@ class ExpectedRequest:
 
 
 @dataclass(frozen=True)
-class DynamicsRequest:
+class DynamicsRequest(Request, name="dynamics"):
     """Training teacher 1 from near the optimum: the start (DynamicsStart, without the arrays
     only training needs), then every TrajectoryChunk."""
     problem: DynamicsProblem
-    name: ClassVar[str] = "dynamics"
-    overlay: ClassVar[bool] = False
 
     def run(self, state: JobState):
         start = start_dynamics(self.problem, state.sub(0.0, 0.05))

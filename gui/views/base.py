@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLayout, QVBoxLayout, QWidget
 
 from .. import style
 
@@ -22,6 +22,7 @@ class View(QWidget):
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     row: ClassVar[int] = 0
+    redraw_after: ClassVar[tuple[str, ...]] = ()   # jobs whose end redraws the view at once
 
     updated = Signal()                    # redrawn
     option_changed = Signal(str, object)  # a "view" setting of the config changed (key, value)
@@ -37,13 +38,17 @@ class View(QWidget):
 
     # ------------------------------------------------------------------ to override
     def bind(self, controller) -> None:
-        """Connect to the gui.run_controller.RunController's signals."""
+        """Connect to the gui.run_controller.RunController's signals (subclasses extend it)."""
+        controller.job_done.connect(lambda name, _status: name in self.redraw_after and self.refresh())
 
     def apply_options(self, options: dict) -> None:
         """Show the config's "view" section (every key resolved, see gui.config)."""
 
     def fit_text(self) -> None:
-        """After a change of text size."""
+        """After a change of text size: a summary line above the plot keeps room for two lines."""
+        summary = getattr(self, "summary", None)
+        if summary is not None:
+            style.fix_lines(summary, 2)
 
     def status_text(self) -> str:
         """This view's part of the window's status line ("" for none)."""
@@ -63,6 +68,14 @@ class View(QWidget):
     def figure(self):
         """The pyqtgraph PlotWidget exported as PNG and SVG."""
         return self.plot
+
+    def stack(self, *parts) -> None:
+        """Lay out the given widgets and layouts top to bottom, then the plot, which grows."""
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        for part in parts:
+            (lay.addLayout if isinstance(part, QLayout) else lay.addWidget)(part)
+        lay.addWidget(self.plot, 1)
 
     def schedule_refresh(self) -> None:
         if not self._timer.isActive():

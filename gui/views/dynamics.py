@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel
 
 from .. import style
 from .base import View
@@ -50,6 +50,7 @@ class DynamicsView(View):
     name = "dynamics"
     title = "Dynamics"
     row = 1
+    redraw_after = ("dynamics",)
 
     def __init__(self, parent=None):
         super().__init__("Learning near the optimum", parent, legend_offset=(10, -10))
@@ -94,22 +95,16 @@ class DynamicsView(View):
         bar = QHBoxLayout()
         bar.addWidget(self.summary, 1)
         bar.addWidget(self.log_x_box)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(2, 2, 2, 2)
-        lay.addLayout(bar)
-        lay.addWidget(self.plot, 1)
-
-    def fit_text(self) -> None:
-        style.fix_lines(self.summary, 2)
+        self.stack(bar)
 
     # ------------------------------------------------------------------ data in
     def bind(self, controller) -> None:
+        super().bind(controller)
         controller.started.connect(lambda plan: self.clear(plan.dynamics_note))
         controller.dynamics_reset.connect(self.clear)
         controller.expected_ready.connect(self.set_expected)
         controller.dynamics_started.connect(self.set_start)
         controller.dynamics_chunk.connect(self.add_chunk)
-        controller.job_done.connect(lambda name, _status: name == "dynamics" and self.refresh())
 
     def apply_options(self, options: dict) -> None:
         self.set_log_x(bool(options["log_steps"]))

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton
 
 from .. import style
 from .base import View
@@ -29,6 +29,7 @@ class RankView(View):
     name = "rank"
     title = "Rank"
     row = 0
+    redraw_after = ("spectrum",)
 
     tolerance_changed = Signal(float)
 
@@ -103,21 +104,13 @@ class RankView(View):
         bar.addWidget(self.tol_edit)
         bar.addWidget(self.reset_button)
         bar.addStretch(1)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(2, 2, 2, 2)
-        lay.addWidget(self.summary)
-        lay.addLayout(bar)
-        lay.addWidget(self.plot, 1)
-
-    def fit_text(self) -> None:
-        """After a font size change: the summary keeps room for two lines."""
-        style.fix_lines(self.summary, 2)
+        self.stack(self.summary, bar)
 
     # ------------------------------------------------------------------ data in
     def bind(self, controller) -> None:
+        super().bind(controller)
         controller.started.connect(self.start_run)
         controller.spectrum_result.connect(self.add_result)
-        controller.job_done.connect(lambda name, _status: name == "spectrum" and self.refresh())
 
     def start_run(self, plan) -> None:
         p = plan.problem

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QVBoxLayout
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton
 
 from .. import style
 from .base import View
@@ -41,6 +41,7 @@ class SpectrumView(View):
     name = "spectrum"
     title = "Spectrum"
     row = 0
+    redraw_after = ("spectrum",)
 
     def __init__(self, parent=None):
         super().__init__("Hessian eigenvalues at the optimum", parent)
@@ -83,24 +84,14 @@ class SpectrumView(View):
         self.empty_text = pg.TextItem("press Run (Ctrl+R) or change a parameter", color=style.GREY, anchor=(0.5, 0.5))
         item.addItem(self.empty_text)
 
-        self.axis_group = QButtonGroup(self)
-        self.lin_button = QRadioButton("linear λ")
-        self.log_button = QRadioButton("log₁₀ λ")
-        self.lin_button.setChecked(True)
-        for b in (self.lin_button, self.log_button):
-            self.axis_group.addButton(b)
+        self.axis_group, self.lin_button, self.log_button = self._choice("linear λ", "log₁₀ λ")
         self.log_button.toggled.connect(self.set_log)
         self.log_action = QAction("&Log₁₀ λ axis", self)
         self.log_action.setShortcut(QKeySequence("Ctrl+L"))
         self.log_action.setCheckable(True)
         self.log_action.toggled.connect(self.set_log)
         self.menu_actions = [self.log_action]
-        self.y_group = QButtonGroup(self)
-        self.count_button = QRadioButton("counts")
-        self.density_button = QRadioButton("density")
-        self.count_button.setChecked(True)
-        for b in (self.count_button, self.density_button):
-            self.y_group.addButton(b)
+        self.y_group, self.count_button, self.density_button = self._choice("counts", "density")
         self.density_button.toggled.connect(lambda on: self.set_counts(not on))
 
         bar = QHBoxLayout()
@@ -112,17 +103,23 @@ class SpectrumView(View):
         bar.addWidget(self.count_button)
         bar.addWidget(self.density_button)
         bar.addStretch(1)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(2, 2, 2, 2)
-        lay.addLayout(bar)
-        lay.addWidget(self.plot, 1)
+        self.stack(bar)
+
+    def _choice(self, first: str, second: str):
+        """Two exclusive radio buttons, the first checked: (group, first, second)."""
+        group = QButtonGroup(self)
+        a, b = QRadioButton(first), QRadioButton(second)
+        a.setChecked(True)
+        group.addButton(a)
+        group.addButton(b)
+        return group, a, b
 
     # ------------------------------------------------------------------ data in
     def bind(self, controller) -> None:
+        super().bind(controller)
         controller.started.connect(lambda plan: self.clear(plan.problem.describe()))
         controller.spectrum_result.connect(self.add_result)
         controller.theory_ready.connect(self.set_theory)
-        controller.job_done.connect(lambda name, _status: name == "spectrum" and self.refresh())
 
     def apply_options(self, options: dict) -> None:
         self.set_log(bool(options["log_axis"]))

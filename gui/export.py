@@ -1,4 +1,4 @@
-"""Export of plots (PNG, SVG), plotted data (CSV, NPZ) and screenshots.
+"""Export of plots (PNG, SVG, PDF), plotted data (CSV, NPZ) and screenshots.
 
 Everything is rendered or serialised in memory first and then written with
 engine.fileio.write_atomic, so a failure never leaves a half-written file. Errors surface as
@@ -25,9 +25,9 @@ from engine.errors import InputError
 from engine.fileio import check_writable, write_atomic
 
 
+PDF_DPI = 96                 # logical pixels per inch (an image's): SVG and PDF text match PNG
 FIGURE_SIZE = (800, 520)     # logical pixels: a figure's shape, whatever the window's layout
 PNG_SCALE = 2.0              # device pixels per logical pixel: 1600 × 1040 PNGs
-PNG_WIDTH = int(FIGURE_SIZE[0] * PNG_SCALE)
 
 
 @contextmanager
@@ -74,14 +74,40 @@ def image_to_png_bytes(image: QImage) -> bytes:
     return bytes(ba.data())
 
 
-def plot_image(plot: pg.PlotWidget, scale: float = PNG_SCALE) -> QImage:
-    """The plot at the figure size, rendered at `scale` device pixels per pixel, on white."""
+def render_figure(plot: pg.PlotWidget, painter: QPainter, target: QRectF) -> None:
+    """Paint the plot, laid out at the figure size, into `target` of any paint device.
+
+    PNG, SVG and PDF all come through here, so their geometry is the same by construction:
+    the plot is laid out at FIGURE_SIZE, its items are put in pyqtgraph's export mode (pens
+    and markers scale with the resolution) and the scene is rendered. pyqtgraph's own SVG
+    exporter serialises each item with its on-screen transform instead, which put the data of
+    a figure laid out at another size in the wrong place."""
     with figure_shape(plot), legends_scale_with_the_figure(plot):
-        exporter = pg_exporters.ImageExporter(plot.getPlotItem())
-        exporter.parameters()["width"] = int(round(plot.getPlotItem().sceneBoundingRect().width() * scale))
-        exporter.parameters()["background"] = pg.mkColor("w")
-        image = exporter.export(toBytes=True)
-    if image is None or image.isNull():
+        item = plot.getPlotItem()
+        source = item.sceneBoundingRect()
+        exporter = pg_exporters.ImageExporter(item)       # only for its export-mode switch
+        scale = target.width() / max(source.width(), 1.0)
+        painter.fillRect(target, pg.mkColor("w"))
+        try:
+            exporter.setExportMode(True, {"antialias": True, "background": pg.mkColor("w"),
+                                          "painter": painter, "resolutionScale": scale})
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            plot.scene().render(painter, target, source)
+        finally:
+            exporter.setExportMode(False)
+
+
+def plot_image(plot: pg.PlotWidget, scale: float = PNG_SCALE) -> QImage:
+    """The figure as an image, `scale` device pixels per logical pixel, on white."""
+    w, h = (int(round(v * scale)) for v in FIGURE_SIZE)
+    image = QImage(w, h, QImage.Format.Format_ARGB32)
+    image.fill(pg.mkColor("w"))
+    painter = QPainter(image)
+    try:
+        render_figure(plot, painter, QRectF(0, 0, w, h))
+    finally:
+        painter.end()
+    if image.isNull():
         raise InputError("the plot could not be rendered")
     return image
 
@@ -108,50 +134,71 @@ def export_png(plot: pg.PlotWidget, path, scale: float = PNG_SCALE) -> QSize:
     return image.size()
 
 
-def _svg_via_qsvggenerator(plot: pg.PlotWidget) -> bytes:
-    from PySide6.QtSvg import QSvgGenerator
-
-    item = plot.getPlotItem()
-    rect = item.sceneBoundingRect()
+def _buffer() -> tuple[QByteArray, QBuffer]:
     ba = QByteArray()
     buf = QBuffer(ba)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    gen = QSvgGenerator()
-    gen.setOutputDevice(buf)
-    gen.setSize(rect.size().toSize())
-    gen.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
-    painter = QPainter(gen)
-    painter.fillRect(QRectF(0, 0, rect.width(), rect.height()), pg.mkColor("w"))
-    plot.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
-    painter.end()
-    buf.close()
-    return bytes(ba.data())
+    return ba, buf
 
 
 def svg_bytes(plot: pg.PlotWidget) -> bytes:
-    """pyqtgraph's SVG (vector, editable); QSvgGenerator if that fails or is not valid XML."""
-    with figure_shape(plot):
-        return _svg_bytes(plot)
+    """The figure as SVG (vectors and text), FIGURE_SIZE pixels, through QSvgGenerator."""
+    from PySide6.QtSvg import QSvgGenerator
 
-
-def _svg_bytes(plot: pg.PlotWidget) -> bytes:
+    w, h = FIGURE_SIZE
+    ba, buf = _buffer()
+    gen = QSvgGenerator()
+    gen.setOutputDevice(buf)
+    gen.setSize(QSize(w, h))
+    gen.setViewBox(QRectF(0, 0, w, h))
+    gen.setResolution(PDF_DPI)           # as an image's: point sizes become the same pixels
+    gen.setTitle("Hessian Explorer figure")
+    painter = QPainter(gen)
     try:
-        exporter = pg_exporters.SVGExporter(plot.getPlotItem())
-        exporter.parameters()["background"] = pg.mkColor("w")
-        data = exporter.export(toBytes=True)
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        ET.fromstring(data)
-        return bytes(data)
-    except Exception:         # pyqtgraph's exporter breaks on some Qt versions (docs/gui.md, "Qt notes")
-        data = _svg_via_qsvggenerator(plot)
-        ET.fromstring(data)
-        return data
+        render_figure(plot, painter, QRectF(0, 0, w, h))
+    finally:
+        painter.end()
+    buf.close()
+    data = bytes(ba.data())
+    ET.fromstring(data)                  # never write an SVG that does not parse
+    return data
+
+
+
+
+def pdf_bytes(plot: pg.PlotWidget) -> bytes:
+    """The figure as a one-page PDF (vectors and text) of the figure's size at 96 px per inch."""
+    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
+    from PySide6.QtCore import QMarginsF, QSizeF
+
+    w, h = FIGURE_SIZE
+    ba, buf = _buffer()
+    writer = QPdfWriter(buf)
+    writer.setResolution(PDF_DPI)
+    writer.setTitle("Hessian Explorer figure")
+    writer.setCreator("Hessian Explorer")
+    size = QPageSize(QSizeF(w * 72 / PDF_DPI, h * 72 / PDF_DPI), QPageSize.Unit.Point, "figure")
+    writer.setPageLayout(QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
+    painter = QPainter(writer)
+    try:
+        render_figure(plot, painter, QRectF(0, 0, writer.width(), writer.height()))
+    finally:
+        painter.end()
+    buf.close()
+    data = bytes(ba.data())
+    if not data.startswith(b"%PDF"):
+        raise InputError("the figure could not be written as PDF")
+    return data
 
 
 def export_svg(plot: pg.PlotWidget, path) -> None:
     _check(path)
     _write_bytes(path, svg_bytes(plot))
+
+
+def export_pdf(plot: pg.PlotWidget, path) -> None:
+    _check(path)
+    _write_bytes(path, pdf_bytes(plot))
 
 
 def export_csv(path, header: str, table: np.ndarray, comment: str = "") -> None:
@@ -207,6 +254,10 @@ def _write_svg(view, path, config) -> None:
     export_svg(view.figure, path)
 
 
+def _write_pdf(view, path, config) -> None:
+    export_pdf(view.figure, path)
+
+
 def _write_csv(view, path, config) -> None:
     header, table = view.csv_table()
     export_csv(path, header, table, comment=_comment(view, config))
@@ -221,6 +272,7 @@ def _write_npz(view, path, config) -> None:
 FORMATS: dict[str, Format] = {f.extension: f for f in (
     Format("png", "Figure as PNG…", "PNG image (*.png)", _write_png),
     Format("svg", "Figure as SVG…", "SVG image (*.svg)", _write_svg),
+    Format("pdf", "Figure as PDF…", "PDF document (*.pdf)", _write_pdf),
     Format("csv", "Plotted data as CSV…", "CSV table (*.csv)", _write_csv),
     Format("npz", "Plotted data as NPZ…", "NumPy archive (*.npz)", _write_npz),
 )}

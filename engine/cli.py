@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="GUI: load a saved configuration at start")
     parser.add_argument("--screenshot", metavar="OUT.png",
                         help="GUI: run the preset/config to completion, save a screenshot of the window and exit")
+    parser.add_argument("--export", nargs=2, action="append", metavar=("VIEW", "FILE"),
+                        help="GUI, headless: run the preset/config to completion and write VIEW "
+                             "(spectrum, rank, dynamics) to FILE, its format from the extension "
+                             "(.png .svg .pdf: the figure; .csv .npz: the plotted data); repeatable")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND",
                                 parser_class=OneLineParser)
     for name, help_text in COMMANDS.items():

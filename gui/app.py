@@ -1,6 +1,6 @@
-"""Start-up: the QApplication, `run_gui(args)` for `python main.py`, and the headless
-screenshot mode (`--preset NAME --screenshot OUT.png`) that runs a preset to completion, saves a
-picture of the whole window and exits."""
+"""Start-up: the QApplication, `run_gui(args)` for `python main.py`, and the headless mode
+(`--preset NAME --screenshot OUT.png`, `--export VIEW FILE`) that runs a preset to completion,
+writes a picture of the whole window or of single views (or their data) and exits."""
 from __future__ import annotations
 
 import os
@@ -75,11 +75,39 @@ def _error(message: str) -> int:
     return 2
 
 
+def headless_outputs(screenshot: str | None, exports) -> list[tuple[str, str, str]]:
+    """(what, format, path) for --screenshot and every --export VIEW FILE; InputError for a
+    view or an extension that does not exist, or a path that cannot be written."""
+    from engine.fileio import check_writable
+
+    outputs = [("window", "png", screenshot)] if screenshot else []
+    if exports:
+        from .export import FORMATS
+        from .views import VIEWS
+
+        names = [cls.name for cls in VIEWS]
+        for view, path in exports:
+            if view not in names:
+                raise InputError(f"--export {view}: there is no view {view!r}; choose one of: "
+                                 f"{', '.join(names)}")
+            fmt = Path(path).suffix.lower().lstrip(".")
+            if fmt not in FORMATS:
+                raise InputError(f"--export {view} {path}: the extension must be one of "
+                                 f"{', '.join('.' + f for f in FORMATS)}")
+            outputs.append((view, fmt, path))
+    paths = [str(Path(p).resolve()) for _, _, p in outputs]
+    if len(set(paths)) < len(paths):
+        raise InputError("two outputs name the same file; give each --export its own file")
+    for _, _, path in outputs:
+        check_writable(path)
+    return outputs
+
+
 def run_gui(args) -> int:
-    """`python main.py [--preset NAME | --config FILE.json] [--screenshot OUT.png]` → exit code."""
+    """`python main.py [--preset NAME | --config FILE.json] [--screenshot OUT.png]
+    [--export VIEW FILE ...]` → exit code."""
     preset = getattr(args, "preset", None)
     config_path = getattr(args, "config", None)
-    screenshot = getattr(args, "screenshot", None)
     if preset and config_path:
         return _error("give either --preset or --config, not both")
     # Check everything the user named before a window exists.
@@ -91,12 +119,10 @@ def run_gui(args) -> int:
             find_preset(preset).config()
         if config_path:
             load_config(config_path)
-        if screenshot:
-            from engine.fileio import check_writable
-            check_writable(screenshot)
+        outputs = headless_outputs(getattr(args, "screenshot", None), getattr(args, "export", None))
     except InputError as exc:
         return _error(str(exc))
-    if screenshot and not _has_display():
+    if outputs and not _has_display():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"     # a figure needs no screen
     if not _has_display():
         return _error("no display found (DISPLAY is not set); run under a desktop session or "
@@ -105,8 +131,8 @@ def run_gui(args) -> int:
     app = create_app()
     from .main_window import MainWindow
 
-    if screenshot:
-        return _screenshot(app, preset, config_path, screenshot)
+    if outputs:
+        return _headless(app, preset, config_path, outputs)
     window = MainWindow()
     install_excepthook(window)
     window.show()
@@ -117,11 +143,11 @@ def run_gui(args) -> int:
     return code
 
 
-def _screenshot(app, preset: str | None, config_path: str | None, out: str) -> int:
-    """Run to completion, grab the whole window, save it, return the exit code."""
+def _headless(app, preset: str | None, config_path: str | None, outputs) -> int:
+    """Run to completion, write every output (the window, or a view in a format), return the
+    exit code: 0, 1 if the run failed, 2 if an output could not be written."""
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
-    from .export import save_widget_png
     from .main_window import MainWindow
     from .worker import shutdown
 
@@ -141,6 +167,7 @@ def _screenshot(app, preset: str | None, config_path: str | None, out: str) -> i
 
         window.run_finished.connect(finished)
         QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, loop.quit)
+
         def stop_waiting() -> None:          # a bug in a slot: report it and stop waiting
             outcome["status"] = "error"
             loop.quit()
@@ -160,10 +187,10 @@ def _screenshot(app, preset: str | None, config_path: str | None, out: str) -> i
             sys.stderr.write(f"error: {message}\n")
             code = 1
         else:
-            try:
-                save_widget_png(window, out)
-            except InputError as exc:
-                code = _error(str(exc))
+            for what, fmt, path in outputs:
+                if not window.export(what, fmt, path):
+                    code = _error(window.error_text())
+                    break
         sys.excepthook = previous_hook
         window.confirm_close_answer = True
         window.close()

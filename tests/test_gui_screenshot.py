@@ -52,3 +52,43 @@ def test_bad_names_fail_with_one_line_and_status_2(tmp_path):
     r = run("--preset", "03_quadratic", "--screenshot", tmp_path / "missing" / "x.png")
     assert r.returncode == 2 and "does not exist" in r.stderr
     assert not out.exists()
+
+
+def test_headless_export_writes_every_view_in_the_format_of_its_extension(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    import numpy as np
+
+    from engine.ensemble import iter_spectra, prepare
+    from gui.config import spectrum_config
+    from gui.presets import find_preset
+
+    outs = {"spectrum": tmp_path / "s.csv", "rank": tmp_path / "r.pdf", "dynamics": tmp_path / "d.svg"}
+    extra = tmp_path / "s.png"
+    args = [a for view, path in outs.items() for a in ("--export", view, path)]
+    r = run("--preset", "03_quadratic", *args, "--export", "spectrum", extra, "--export", "rank",
+            tmp_path / "r.npz")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.svg", "r.npz", "r.pdf", "s.csv", "s.png"]
+    assert ET.parse(outs["dynamics"]).getroot().tag.endswith("svg")
+    assert outs["rank"].read_bytes().startswith(b"%PDF")
+    assert QImage(str(extra)).size().width() == 1600
+    # The data files hold what the engine computes for the preset.
+    results = list(iter_spectra(prepare(spectrum_config(find_preset("03_quadratic").config()))))
+    heights = np.loadtxt(outs["spectrum"], delimiter=",")[:, 3]
+    assert heights.sum() == sum(int(np.sum(x.spectrum.eigenvalues > x.spectrum.rank_tolerance))
+                                for x in results)
+    with np.load(tmp_path / "r.npz") as data:
+        np.testing.assert_allclose(data["singular_values"],
+                                   [x.spectrum.singular_values for x in results], rtol=1e-12)
+
+
+def test_headless_export_refuses_an_unknown_view_or_format_before_running(tmp_path):
+    for args, words in ((("--export", "ranks", tmp_path / "x.png"), "no view 'ranks'"),
+                        (("--export", "rank", tmp_path / "x.jpg"), "extension must be one of"),
+                        (("--export", "rank", tmp_path / "x.png", "--export", "spectrum",
+                          tmp_path / "x.png"), "same file")):
+        r = run("--preset", "03_quadratic", *args, timeout=60)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and words in lines[0], r.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -24,6 +24,22 @@ def monomial_rank(k: int, ni: int, nh: int) -> int:
     return r - 1 if (ni, k, nh) in AH_EXCEPTIONS else r
 
 
+def quadratic_rank(c0: float, c1: float, ni: int, nh: int) -> int:
+    """Rank of H for g(z) = c0 + c1 z + c2 z² (c2 ≠ 0) at a generic teacher, unlimited data.
+
+    With c1 ≠ 0, completing the square, g = c2 (z + c1/2c2)² − const, the network computes the
+    quadratic form, the linear form and the constant of Σ_j W2_j c2 (w_j·x + b)²: the pure z²
+    count Nh·Ni − Nh(Nh−1)/2 gains the Nh directions of W2 (each neuron's linear term is
+    independent), Nh(Ni + 1) − Nh(Nh−1)/2 while Nh ≤ Ni; beyond, all quadratic and linear
+    forms, Ni(Ni+3)/2, plus the constant when c0 ≠ 0. With c1 = 0 it is the z² rank, plus one
+    for the constant c0 Σ W2 when c0 ≠ 0. (docs/methods.md §4; measured for Ni ≤ 6, Nh ≤ 9.)"""
+    if c1 == 0.0:
+        return monomial_rank(2, ni, nh) + (c0 != 0.0)
+    if nh <= ni:
+        return nh * (ni + 1) - nh * (nh - 1) // 2
+    return ni * (ni + 3) // 2 + (c0 != 0.0)
+
+
 def predicted_rank(act: Activation, ni: int, nh: int, samples: int | None = None) -> int | None:
     """The rank theory predicts, capped by the data (≤ N); None where it predicts only a bound."""
     p = nh * ni + nh
@@ -32,7 +48,9 @@ def predicted_rank(act: Activation, ni: int, nh: int, samples: int | None = None
         r = monomial_rank(k, ni, nh)
     elif act.coefficients is None:      # erf, tanh: full rank
         r = p
-    else:                               # general polynomial: only an upper bound is known
+    elif act.degree == 2:               # c0 + c1 z + c2 z²
+        r = quadratic_rank(act.coefficients[0], act.coefficients[1], ni, nh)
+    else:                               # other polynomials: only an upper bound is known
         return None
     return r if samples is None else min(r, samples)
 

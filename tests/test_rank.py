@@ -21,8 +21,9 @@ def test_rank_formulas_by_hand():
     act = parse_activation("erf")
     assert predicted_rank(act, 4, 3) == 15 and predicted_rank(act, 4, 3, samples=10) == 10
     poly = parse_activation("poly:0,1,1")
-    assert predicted_rank(poly, 3, 2) is None
+    assert predicted_rank(poly, 3, 2) == 7                 # z + z² = (z + ½)² − ¼
     assert rank_upper_bound(poly, 3, 2) == min(8, comb(3, 1) + comb(4, 2))
+    assert predicted_rank(parse_activation("poly:0,1,0,1"), 3, 2) is None   # only a bound
     assert predicted_rank(parse_activation("poly:0,0,0,2.5"), 5, 7) == 34   # c·z³ is cubic
 
 
@@ -52,11 +53,22 @@ def test_numerical_rank_matches_the_table(act, ni, nh, mode):
 
 
 def test_general_polynomial_rank_is_below_its_upper_bound():
-    # g = z + z² at Ni = 3, Nh = 2: 7 of 8 (docs/methods.md §4)
-    problem = prepare(SpectrumConfig("poly:0,1,1", 3, 2, population=True))
-    spec = compute_one(problem, 0).spectrum
-    assert problem.predicted_rank is None and problem.rank_upper_bound == 8
-    assert spec.rank == 7
+    # g = z + z² at Ni = 3, Nh = 2: 7 of 8 (docs/methods.md §4); at Ni = 6, 13 of 14
+    for ni, want in ((3, 7), (6, 13)):
+        problem = prepare(SpectrumConfig("poly:0,1,1", ni, 2, population=True))
+        spec = compute_one(problem, 0).spectrum
+        assert problem.predicted_rank == want == spec.rank < problem.rank_upper_bound
+    problem = prepare(SpectrumConfig("poly:0,1,0,1", 3, 2, population=True))
+    assert problem.predicted_rank is None and compute_one(problem, 0).spectrum.rank <= 8
+
+
+@pytest.mark.parametrize("coeffs", ["0,1,1", "1,1,1", "0.3,-2,0.7", "1,0,1", "0,0,1", "2,0,-0.5"])
+def test_every_quadratic_has_the_rank_of_its_formula(coeffs):
+    """c0 + c1 z + c2 z² at Ni ≤ 5, Nh ≤ 7 (Nh ≤ Ni and Nh > Ni), population Hessian."""
+    for ni in range(1, 6):
+        for nh in range(1, 8):
+            problem = prepare(SpectrumConfig(f"poly:{coeffs}", ni, nh, population=True, seed=ni + 7 * nh))
+            assert compute_one(problem, 0).spectrum.rank == problem.predicted_rank, (coeffs, ni, nh)
 
 
 def test_rank_is_capped_by_the_data():

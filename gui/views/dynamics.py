@@ -279,8 +279,8 @@ class DynamicsView(View):
         entries = []
         if self.start is not None:
             entries.append((self.loss_item, "loss L(t) (gradient descent)"))
-            entries.append((self.lin_item, "linearised: ½ Σ λ c² (1−ηλ)^{2t}" if not self.flow
-                            else "linearised (flow): ½ Σ λ c² e^{−2ηλt}"))
+            entries.append((self.lin_item, "linearised: ½ Σ λ c² (1−ηλ)²ᵗ" if not self.flow
+                            else "linearised (flow): ½ Σ λ c² exp(−2ηλt)"))
             for j, (a, _) in enumerate(self._mode_items):
                 entries.append((a, a.opts["name"] + ("  (dashed: predicted)" if j == 0 else "")))
         style.set_legend(self.plot, entries)

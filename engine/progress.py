@@ -6,18 +6,37 @@ import time
 
 
 class ProgressBar:
-    """A progress bar on standard error that only appears once a run has lasted half a second."""
+    """Progress on standard error, once a run has lasted half a second.
 
-    def __init__(self, stream=None, delay: float = 0.5, width: int = 30, interval: float = 0.2):
+    On a terminal one bar redrawn in place; otherwise (a log file, a pipe, CI) a plain line at
+    each further tenth of the work, so a log holds a dozen lines, not thousands of redraws."""
+
+    def __init__(self, stream=None, delay: float = 0.5, width: int = 30, interval: float = 0.2,
+                 terminal: bool | None = None):
         self.stream = stream if stream is not None else sys.stderr
         self.start = time.monotonic()
         self.delay, self.width, self.interval = delay, width, interval
+        if terminal is None:
+            isatty = getattr(self.stream, "isatty", None)
+            terminal = bool(isatty and isatty())
+        self.terminal = terminal
         self.shown = False
         self.last = -1.0
+        self.next_tenth = 0
 
     def __call__(self, fraction: float, message: str = "") -> None:
         elapsed = time.monotonic() - self.start
-        if elapsed < self.delay or (fraction < 1.0 and elapsed - self.last < self.interval):
+        if elapsed < self.delay:
+            return
+        if not self.terminal:
+            tenth = int(10 * fraction + 1e-9)
+            if tenth < self.next_tenth:
+                return
+            self.next_tenth = tenth + 1
+            self.stream.write(f"{100 * fraction:5.1f}% {message} ({elapsed:.1f} s)\n")
+            self.stream.flush()
+            return
+        if fraction < 1.0 and elapsed - self.last < self.interval:
             return
         self.last = elapsed
         filled = int(round(self.width * fraction))

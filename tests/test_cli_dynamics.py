@@ -57,7 +57,12 @@ def test_writes_the_documented_keys_and_lr_auto(run, tmp_path, capsys):
     assert cfg["init_distance"] == 1e-2 and cfg["steps"] == 60 and cfg["samples"] == 100
     assert set(d["time_to_target"]) == {"predicted", "actual"}
     assert d["loss"][0] == pytest.approx(d["loss_linearized"][0], rel=0.05)
-    assert capsys.readouterr().err.count("warning") == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("warning") == 0
+    # one summary line on success, with the numbers of the file
+    assert captured.out.splitlines() == [captured.out.strip()]
+    assert captured.out.startswith(f"wrote {out}: finished at step 60, loss {d['initial_loss']:.3g} → "
+                                   f"{d['loss'][-1]:.3g}")
 
 
 def test_same_seed_same_file_sgd_included(run, tmp_path):

@@ -141,8 +141,12 @@ def test_progress_bar_appears_on_stderr_for_long_runs(tmp_path):
     r = run("spectrum", "--activation", "tanh", "--ni", 8, "--nh", 30, "--population",
             "--teachers", 6, "--json", out)
     assert r.returncode == 0, r.stderr
-    assert "%" in r.stderr and "teacher" in r.stderr
-    assert r.stdout == ""
+    assert "%" in r.stderr and ("teacher" in r.stderr or "quadrature" in r.stderr)
+    # not a terminal: plain lines, one per tenth at most, no carriage-return redraws
+    assert "\r" not in r.stderr and 1 <= len(r.stderr.splitlines()) <= 11
+    # success: one summary line on standard output
+    lines = r.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"wrote {out}") and "rank 270/270" in lines[0]
 
 
 @pytest.mark.parametrize("mode", [["--population"], ["--samples", "40"]])
@@ -192,3 +196,25 @@ def test_output_files_get_ordinary_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~mask
+
+
+def test_progress_is_redrawn_in_place_only_on_a_terminal():
+    import io
+
+    from engine.progress import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, in_place in ((io.StringIO(), False), (Terminal(), True)):
+        bar = ProgressBar(stream, delay=0.0, interval=0.0)
+        for i in range(1001):
+            bar(i / 1000, f"item {i}")
+        bar.close()
+        text = stream.getvalue()
+        if in_place:
+            assert text.count("\r") == 1001 and text.count("\n") == 1
+        else:
+            assert "\r" not in text and len(text.splitlines()) == 11
+            assert text.splitlines()[-1].startswith("100.0% item 1000")

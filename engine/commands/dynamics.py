@@ -74,4 +74,15 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"warning: training diverged at step {result.final_step}; "
                          f"the result up to there is written\n")
     write_json(args.json, result.to_dict())
+    print(summary(args.json, result))
     return 0
+
+
+def summary(path, result) -> str:
+    """The line printed on success: how training went, against its linearisation."""
+    takeover = result.takeover_step.actual
+    slow = f"; slow modes take over at t = {takeover}" if takeover is not None else ""
+    final = float(result.loss[-1]) if result.loss.size else float("nan")
+    return (f"wrote {path}: {result.status} at step {result.final_step}, loss "
+            f"{result.initial_loss:.3g} → {final:.3g} (η = {result.lr:.3g}){slow} "
+            f"({result.elapsed_seconds:.2f} s)")

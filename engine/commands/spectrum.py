@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 
 from ..ensemble import Problem, TeacherResult, iter_spectra, prepare
 from ..fileio import check_writable, write_json
@@ -50,9 +51,25 @@ def run(args: argparse.Namespace) -> int:
                                        quadrature_nodes=args.nodes))
     check_writable(args.json)
     bar = ProgressBar()
+    start = time.perf_counter()
     try:
         results = list(iter_spectra(problem, JobState(bar)))
     finally:
         bar.close()
-    write_json(args.json, result_document(problem, results))
+    doc = result_document(problem, results)
+    write_json(args.json, doc)
+    print(summary(args.json, problem, doc, time.perf_counter() - start))
     return 0
+
+
+def summary(path, problem: Problem, doc: dict, seconds: float) -> str:
+    """The line printed on success: what was computed and its headline numbers."""
+    ranks = [t["rank"] for t in doc["teachers"]]
+    rank = str(ranks[0]) if min(ranks) == max(ranks) else f"{min(ranks)}–{max(ranks)}"
+    pred = doc["predicted_rank"]
+    theory = f", predicted {pred}" if pred is not None else f", bound {doc['rank_upper_bound']}"
+    top = max(float(t["eigenvalues"][-1]) for t in doc["teachers"])
+    ks = f"; KS {doc['theory']['ks_distance']:.3g} to the {doc['theory']['law_kind']} law" \
+        if "theory" in doc else ""
+    return (f"wrote {path}: {problem.describe()}; rank {rank}/{problem.n_params}{theory}; "
+            f"λ_max {top:.4g}{ks} ({seconds:.2f} s)")

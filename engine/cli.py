@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import pkgutil
 import sys
+from pathlib import Path
 from importlib import import_module
 
 from . import commands
@@ -44,8 +45,9 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    launcher = Path(sys.argv[0]).name == "hessian-explorer"     # the installed launcher
     parser = OneLineParser(
-        prog="python main.py",
+        prog="hessian-explorer" if launcher else "python main.py",
         description=("Hessian Explorer: the Hessian spectrum, rank and learning dynamics of a "
                      "two-layer teacher-student network at its optimum (arXiv 2512.15606). "
                      "Without a subcommand the desktop application opens."),

@@ -11,6 +11,7 @@ from pathlib import Path
 from engine.errors import InputError
 
 SCREENSHOT_SIZE = (1680, 1050)
+ICON = Path(__file__).resolve().parent.parent / "resources" / "icons" / "hessian-explorer.svg"
 SCREENSHOT_TIMEOUT_S = 600
 
 
@@ -20,6 +21,13 @@ def _has_display() -> bool:
     if sys.platform.startswith("linux"):
         return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     return True
+
+
+def app_icon():
+    """The application icon (resources/icons/hessian-explorer.svg)."""
+    from PySide6.QtGui import QIcon
+
+    return QIcon(str(ICON))
 
 
 def create_app():
@@ -37,6 +45,7 @@ def create_app():
         font = app.font()
         font.setPointSize(max(font.pointSize(), 11))
         app.setFont(font)
+        app.setWindowIcon(app_icon())
     style.configure_pyqtgraph()
     return app
 

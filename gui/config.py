@@ -26,8 +26,10 @@ DYNAMICS_DEFAULTS: dict = {"enabled": False, **DynamicsConfig().to_dict()}
 
 # The "view" section: how the run is shown (not what is computed). log_axis None: automatic
 # (log₁₀ λ for erf and tanh, whose spectra span many decades; linear for polynomials);
-# log_steps: a log₁₀ step axis in the Dynamics view.
-VIEW_DEFAULTS: dict = {"log_axis": None, "log_steps": False}
+# log_steps: a log₁₀ step axis in the Dynamics view; tolerance: the rank tolerance on the
+# singular-value scale chosen in the Rank view (None: each teacher's default), which also
+# decides which eigenvalues the Spectrum view counts as zero modes.
+VIEW_DEFAULTS: dict = {"log_axis": None, "log_steps": False, "tolerance": None}
 
 
 def view_options(config: dict) -> dict:

@@ -32,7 +32,7 @@ class SciSpinBox(QDoubleSpinBox):
         self.setRange(0.0 if special else 1e-300, maximum)
         if special:
             self.setSpecialValueText(special)
-        self.setKeyboardTracking(False)
+        self.setKeyboardTracking(True)
 
     def textFromValue(self, value: float) -> str:
         return f"{value:.6g}"
@@ -69,7 +69,7 @@ class SciSpinBox(QDoubleSpinBox):
 def _spin(lo: int, hi: int, special: str | None = None, tip: str = "") -> QSpinBox:
     s = QSpinBox()
     s.setRange(lo, hi)
-    s.setKeyboardTracking(False)
+    s.setKeyboardTracking(True)       # preview while typing: the window debounces edits
     s.setAccelerated(True)
     if special:
         s.setSpecialValueText(special)
@@ -259,6 +259,9 @@ class ConfigPanel(QWidget):
     def _edited(self, *_):
         if self._loading:
             return
+        family = FAMILIES[self.activation.currentData()]
+        if family.parameter == "numbers" and not self.coefficients.text().strip():
+            self.coefficients.setText(", ".join(family.example.split(",")))   # a valid start
         self._update_dependent()
         self.changed.emit()
 

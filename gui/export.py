@@ -282,4 +282,5 @@ def export_view(view, fmt: str, path, config: dict) -> None:
     """Write one view in one of FORMATS (InputError for an unknown format or a bad path)."""
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    view.readout.hide()                  # the hover read-out is not part of a figure
     FORMATS[fmt].write(view, path, config)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog
 from engine.errors import InputError
 
 from . import export, style
-from .config import load_config, normalize, save_config, view_options
+from .config import default_config, load_config, normalize, save_config, view_options
 from .config_panel import ConfigPanel
 from .engine_process import POOL
 from .lesson_panel import LessonPanel
@@ -33,6 +33,7 @@ ORGANIZATION = "HessianExplorer"
 DEBOUNCE_MS = 350
 MAX_RECENT = 8
 SETTINGS_WIDTH = 345          # the settings panel's minimum width at normal text size
+CLOSE_TITLE = "Stop the run?"
 
 
 class MainWindow(QMainWindow):
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
             sub = export_menu.addMenu(view.title)
             for fmt in export.FORMATS.values():
                 self._action(sub, fmt.menu_text, lambda _=False, v=name, f=fmt.extension: self.export_dialog(v, f))
+            view.set_export_actions(sub.actions())        # the plot's right-click menu too
         export_menu.addSeparator()
         self._action(export_menu, "Window screenshot as PNG…", lambda: self.export_dialog("window", "png"))
         file_menu.addSeparator()
@@ -175,6 +177,10 @@ class MainWindow(QMainWindow):
         run_menu = mb.addMenu("&Run")
         self.run_action = self._action(run_menu, "&Run", self.run, QKeySequence("Ctrl+R"))
         self.cancel_action = self._action(run_menu, "&Cancel", self.cancel, QKeySequence(Qt.Key.Key_Escape))
+        run_menu.addSeparator()
+        self.reset_preset_action = self._action(run_menu, "Reset to the &preset", self.reset_to_preset)
+        self.reset_defaults_action = self._action(run_menu, "Reset to &defaults", self.reset_to_defaults)
+        self.reset_preset_action.setEnabled(False)
 
         presets_menu = mb.addMenu("&Presets")
         for preset in list_presets():
@@ -221,7 +227,7 @@ class MainWindow(QMainWindow):
         for view in self.views.values():
             view.bind(c)
             view.updated.connect(self._update_status)
-            view.option_changed.connect(self.config_panel.set_view_option)
+            view.option_changed.connect(self._option_changed)
         c.started.connect(self._run_started)
         c.not_started.connect(self._run_not_started)
         c.busy.connect(self._set_running)
@@ -236,6 +242,12 @@ class MainWindow(QMainWindow):
         self.config_panel.changed.connect(self._config_changed)
         self.config_panel.run_requested.connect(self.run)
         self.config_panel.cancel_requested.connect(self.cancel)
+
+    def _option_changed(self, key: str, value) -> None:
+        """A view changed a "view" setting: record it, and let every view follow it."""
+        self.config_panel.set_view_option(key, value)
+        for view in self.views.values():
+            view.apply_options({key: value})
 
     def set_large_text(self, on: bool) -> None:
         """Every text in the window and its plots 1.4× larger, for a lecture hall."""
@@ -323,6 +335,8 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return
         self._preset_config = normalize(config)
+        self.reset_preset_action.setEnabled(True)
+        self.reset_preset_action.setText(f"Reset to the &preset “{preset.title}”")
         i = self.preset_combo.findData(name)
         if i >= 0:
             self.preset_combo.setCurrentIndex(i)
@@ -331,6 +345,16 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_NAME} — {preset.title}")
         self.set_config(config, run=run)
         self.lesson_panel.set_modified(False)
+
+    def reset_to_preset(self) -> None:
+        """Run → Reset to the preset: every setting back to the preset last loaded."""
+        if self._preset_config is not None:
+            self.set_config(self._preset_config, run=True)
+            self.lesson_panel.set_modified(False)
+
+    def reset_to_defaults(self) -> None:
+        """Run → Reset to defaults: the engine's defaults (engine/defaults.py), previewed."""
+        self.set_config(default_config(), run=False)
 
     def _preset_chosen(self, index: int) -> None:
         name = self.preset_combo.itemData(index)
@@ -345,11 +369,25 @@ class MainWindow(QMainWindow):
             return False
         self._config_path = str(path)
         self._preset_config = None
-        self.lesson_panel.show_lesson(None)
-        self.preset_combo.setCurrentIndex(0)
+        self.reset_preset_action.setEnabled(False)
+        preset = self._preset_matching(self.config())
+        self.lesson_panel.show_lesson(preset)      # a saved preset keeps its lesson
+        self.preset_combo.setCurrentIndex(max(0, self.preset_combo.findData(preset)) if preset else 0)
         self.setWindowTitle(f"{APP_NAME} — {Path(path).name}")
         self._add_recent(str(Path(path).resolve()))
         return True
+
+    @staticmethod
+    def _preset_matching(config: dict) -> str | None:
+        """The preset whose settings these are (view options aside), if any."""
+        for preset in list_presets():
+            try:
+                p = normalize(preset.config())
+            except InputError:
+                continue
+            if spectrum_key(p) == spectrum_key(config) and p["dynamics"] == config["dynamics"]:
+                return preset.name
+        return None
 
     def _write(self, path: str, write) -> bool:
         """Run one file write; a failure becomes the error banner, never an exception."""
@@ -519,13 +557,24 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def confirm_close(self) -> bool:
-        """Ask before stopping a run. Tests set `confirm_close_answer` instead of clicking."""
+        """Ask before stopping a run. Tests set `confirm_close_answer` instead of clicking.
+        If the run ends while the question is open, the question closes: nothing to stop."""
         if self.confirm_close_answer is not None:
             return self.confirm_close_answer
-        answer = QMessageBox.question(self, "Stop the run?",
-                                      "A computation is still running. Stop it and close the window?",
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
+
+        def run_ended(_status) -> None:
+            box = QApplication.activeModalWidget()
+            if isinstance(box, QMessageBox) and box.windowTitle() == CLOSE_TITLE:
+                box.button(QMessageBox.StandardButton.Yes).click()
+
+        self.controller.finished.connect(run_ended)
+        try:
+            answer = QMessageBox.question(self, CLOSE_TITLE,
+                                          "A computation is still running. Stop it and close the window?",
+                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                          QMessageBox.StandardButton.No)
+        finally:
+            self.controller.finished.disconnect(run_ended)
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from PySide6.QtCore import QTimer, Signal
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QTimer, Signal
 from PySide6.QtWidgets import QLayout, QVBoxLayout, QWidget
 
 from .. import style
@@ -31,6 +32,16 @@ class View(QWidget):
         super().__init__(parent)
         self.plot = style.make_plot(plot_title, **plot_options)
         self.menu_actions: list = []      # QActions the window puts in its View menu
+        # pyqtgraph's own "Export..." and "Plot Options" would be a second, different way to
+        # export and restyle: the window puts its own export actions here (export_actions).
+        self.plot.getPlotItem().setMenuEnabled(False, enableViewBoxMenu=True)
+        self.plot.scene().contextMenu = []
+        # Hover read-out: the data value under the mouse, in the plot's top-left corner.
+        self.readout = pg.TextItem("", color=style.BLACK, anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 225))
+        self.readout.setZValue(200)
+        self.readout.hide()
+        self.plot.getPlotItem().addItem(self.readout, ignoreBounds=True)
+        self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
@@ -52,6 +63,10 @@ class View(QWidget):
 
     def status_text(self) -> str:
         """This view's part of the window's status line ("" for none)."""
+        return ""
+
+    def hover_text(self, x: float, y: float) -> str:
+        """What to read out at view coordinates (x, y) (log₁₀ on log axes); "" for nothing."""
         return ""
 
     def refresh(self) -> None:
@@ -76,6 +91,28 @@ class View(QWidget):
         for part in parts:
             (lay.addLayout if isinstance(part, QLayout) else lay.addWidget)(part)
         lay.addWidget(self.plot, 1)
+
+    def set_export_actions(self, actions: list) -> None:
+        """The right-click menu's export entries (QActions the window makes)."""
+        self.plot.scene().contextMenu = list(actions)
+
+    def hover(self, x: float, y: float) -> str:
+        """Show the read-out for view coordinates (x, y); returns its text."""
+        text = self.hover_text(x, y)
+        self.readout.setText(text)
+        self.readout.setVisible(bool(text))
+        if text:
+            (x0, _), (_, y1) = self.plot.getPlotItem().viewRange()
+            self.readout.setPos(x0, y1)
+        return text
+
+    def _mouse_moved(self, pos: QPointF) -> None:
+        vb = self.plot.getPlotItem().vb
+        if not vb.sceneBoundingRect().contains(pos):
+            self.readout.hide()
+            return
+        p = vb.mapSceneToView(pos)
+        self.hover(p.x(), p.y())
 
     def schedule_refresh(self) -> None:
         if not self._timer.isActive():

@@ -107,7 +107,8 @@ class DynamicsView(View):
         controller.dynamics_chunk.connect(self.add_chunk)
 
     def apply_options(self, options: dict) -> None:
-        self.set_log_x(bool(options["log_steps"]))
+        if "log_steps" in options:
+            self.set_log_x(bool(options["log_steps"]))
 
     def clear(self, message: str = "") -> None:
         self.start = None
@@ -187,17 +188,35 @@ class DynamicsView(View):
         self.schedule_refresh()
 
     def set_log_x(self, on: bool) -> None:
+        changed = bool(on) != self._log_x
         self._log_x = bool(on)
         if self.log_x_box.isChecked() != self._log_x:
             self.log_x_box.setChecked(self._log_x)
         self.plot.getPlotItem().setLogMode(x=self._log_x, y=True)
-        self.option_changed.emit("log_steps", self._log_x)
+        if changed:
+            self.option_changed.emit("log_steps", self._log_x)
         self.refresh()
 
     # ------------------------------------------------------------------ data out
     @property
     def flow(self) -> bool:
         return bool(self.start is not None and self.start.flow)
+
+    def hover_text(self, x: float, y: float) -> str:
+        step = 10.0 ** x if self._log_x else x
+        if self.start is None and self.expected is not None:
+            steps, loss, what = np.asarray(self.expected.steps), np.asarray(self.expected.loss), "expected loss"
+        elif self.data["steps"].size:
+            steps, loss, what = self.data["steps"], self.data["loss"], "loss"
+        else:
+            return ""
+        if not steps[0] - 0.5 <= step <= steps[-1] + 0.5:
+            return ""
+        i = int(np.argmin(np.abs(steps - step)))
+        text = f"t = {int(steps[i])}: {what} {loss[i]:.4g}"
+        if self.start is not None:
+            text += f" (linearised {self.prediction()[i]:.4g})"
+        return text
 
     def prediction(self) -> np.ndarray:
         return self.data["loss_flow" if self.flow else "loss_linearized"]

@@ -121,7 +121,6 @@ class RankView(View):
               mode: str = "sample") -> None:
         self._spectra.clear()
         self._predicted, self._bound, self._p, self._mode = predicted, bound, n_params, mode
-        self._tol_sv = None
         for c in self._curves:
             self.plot.getPlotItem().removeItem(c)
         self._curves.clear()
@@ -132,12 +131,20 @@ class RankView(View):
         self.schedule_refresh()
 
     def set_tolerance(self, tol_sv: float | None) -> None:
-        """Tolerance on the singular-value scale (None: each teacher's default)."""
+        """Tolerance on the singular-value scale (None: each teacher's default); it stays for
+        the next runs (the config's view.tolerance) until Default."""
         if tol_sv is not None and not (math.isfinite(tol_sv) and tol_sv > 0):
             return
-        self._tol_sv = tol_sv
+        changed = tol_sv != self._tol_sv
+        self._tol_sv = None if tol_sv is None else float(tol_sv)
         self.refresh()
+        if changed:
+            self.option_changed.emit("tolerance", self._tol_sv)
         self.tolerance_changed.emit(self.tolerance())
+
+    def apply_options(self, options: dict) -> None:
+        if "tolerance" in options:
+            self.set_tolerance(options["tolerance"])
 
     # ------------------------------------------------------------------ data out
     def tolerance(self) -> float:
@@ -150,6 +157,18 @@ class RankView(View):
         if self._tol_sv is None:
             return [int(s.rank) for s in self._spectra]
         return [s.rank_at(s.eigen_tolerance(self._tol_sv)) for s in self._spectra]
+
+    def hover_text(self, x: float, y: float) -> str:
+        if not self._spectra:
+            return ""
+        sv = np.asarray(self._spectra[0].singular_values, dtype=float)
+        k = int(round(x))
+        if not 1 <= k <= sv.size:
+            return ""
+        values = [float(s.singular_values[k - 1]) for s in self._spectra]
+        name = "σ" if self._mode == "sample" else "√λ"
+        spread = "" if len(values) == 1 else f" (teachers: {min(values):.3g} to {max(values):.3g})"
+        return f"k = {k}: {name} = {values[0]:.4g} (teacher 1){spread}"
 
     def status_text(self) -> str:
         ranks = self.recount()

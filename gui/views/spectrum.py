@@ -52,6 +52,7 @@ class SpectrumView(View):
         self._log = False
         self._counts = True
         self._theory = None                       # engine.theory.TheoryCurve
+        self._tol_sv: float | None = None         # the Rank view's tolerance, if chosen
         self._ks: float | None = None
         self._context = ""
         # Plotted data (the histogram as drawn; exported and checked by tests).
@@ -122,7 +123,22 @@ class SpectrumView(View):
         controller.theory_ready.connect(self.set_theory)
 
     def apply_options(self, options: dict) -> None:
-        self.set_log(bool(options["log_axis"]))
+        if "log_axis" in options:
+            self.set_log(bool(options["log_axis"]))
+        if "tolerance" in options:
+            self.set_tolerance(options["tolerance"])
+
+    def set_tolerance(self, tol_sv: float | None) -> None:
+        """The Rank view's tolerance (singular-value scale; None: each teacher's default):
+        eigenvalues at or below it are the zero modes, counted but not drawn."""
+        self._tol_sv = tol_sv
+        self._tolerances = [self._zero_tolerance(s) for s in self._spectra]
+        self._nonzero = [lam[lam > t] for lam, t in zip(self._all, self._tolerances)]
+        self.refresh()
+
+    def _zero_tolerance(self, spectrum) -> float:
+        return float(spectrum.rank_tolerance if self._tol_sv is None
+                     else spectrum.eigen_tolerance(self._tol_sv))
 
     def clear(self, context: str = "") -> None:
         self._spectra.clear()
@@ -140,8 +156,9 @@ class SpectrumView(View):
         lam = np.asarray(s.eigenvalues, dtype=float)
         self._spectra.append(s)
         self._all.append(lam)
-        self._nonzero.append(lam[lam > s.rank_tolerance])
-        self._tolerances.append(float(s.rank_tolerance))
+        tol = self._zero_tolerance(s)
+        self._nonzero.append(lam[lam > tol])
+        self._tolerances.append(tol)
         self._ks = None
         self.schedule_refresh()
 
@@ -200,6 +217,17 @@ class SpectrumView(View):
     @property
     def ks_distance(self) -> float | None:
         return self._ks
+
+    def hover_text(self, x: float, y: float) -> str:
+        if not self._all or self.edges.size < 2 or not self.edges[0] <= x <= self.edges[-1]:
+            return ""
+        i = min(int(np.searchsorted(self.edges, x, side="right")) - 1, self.heights.size - 1)
+        lo, hi = self.edges[i], self.edges[i + 1]
+        if self._log:
+            lo, hi = 10.0 ** lo, 10.0 ** hi
+        h = self.heights[i]
+        what = f"{int(h)} eigenvalues" if self._counts else f"density {h:.3g}"
+        return f"λ ∈ [{lo:.3g}, {hi:.3g}]: {what}"
 
     def status_text(self) -> str:
         return "" if self._ks is None else f"KS {self._ks:.3f}"

@@ -1,0 +1,146 @@
+"""Interaction details of the window: hover read-outs, the right-click menu, one tolerance for
+rank and histogram, Reset, pre-filled fields, the close question, lessons of saved presets."""
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from engine.ensemble import iter_spectra, prepare
+from gui.config import default_config, load_config, spectrum_config
+from gui.main_window import MainWindow
+from gui.worker import shutdown
+
+RUN_TIMEOUT = 60_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    yield w
+    w.confirm_close_answer = True
+    w.close()
+    assert shutdown(timeout_ms=5000)
+
+
+def run(qtbot, window, **cfg):
+    config = default_config()
+    dyn = cfg.pop("dynamics", {})
+    config.update(cfg)
+    config["dynamics"].update(dyn)
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT) as blocker:
+        window.set_config(config, run=True)
+    assert blocker.args == ["finished"], window.error_text()
+    return config
+
+
+def test_hover_reads_out_the_data_under_the_mouse(window, qtbot):
+    run(qtbot, window, activation="quadratic", ni=4, nh=3, teachers=2, seed=1,
+        dynamics={"enabled": True, "steps": 200}, view={"log_axis": False})
+    spectrum, rank, dynamics = window.spectrum_view, window.rank_view, window.dynamics_view
+    i = int(np.argmax(spectrum.heights))
+    centre = 0.5 * (spectrum.edges[i] + spectrum.edges[i + 1])
+    assert f": {int(spectrum.heights[i])} eigenvalues" in spectrum.hover(centre, 0.0)
+    assert spectrum.readout.isVisible()
+    sv = rank._spectra[0].singular_values
+    assert rank.hover(3.2, 0.0).startswith(f"k = 3: σ = {sv[2]:.4g} (teacher 1)")
+    t = dynamics.data["steps"]
+    text = dynamics.hover(57.4, 0.0)
+    assert text.startswith(f"t = 57: loss {dynamics.data['loss'][57]:.4g}")
+    assert dynamics.hover(float(t[-1]) + 50, 0.0) == "" and not dynamics.readout.isVisible()
+    # Through the scene, as the mouse reports it.
+    vb = rank.plot.getPlotItem().vb
+    rank.plot.scene().sigMouseMoved.emit(vb.mapViewToScene(vb.viewRect().center()))
+    assert rank.readout.isVisible() and rank.readout.textItem.toPlainText().startswith("k = ")
+    # The read-out never goes into a figure.
+    assert window.export("rank", "png", str(window.settings.fileName()) + ".png")
+    assert not rank.readout.isVisible()
+
+
+def test_the_right_click_menu_exports_like_the_file_menu(window):
+    for view in window.views.values():
+        texts = [a.text() for a in view.plot.scene().contextMenu]
+        assert texts == ["Figure as PNG…", "Figure as SVG…", "Figure as PDF…",
+                         "Plotted data as CSV…", "Plotted data as NPZ…"]
+        assert view.plot.getPlotItem().getContextMenus(None) is None    # no "Plot Options"
+
+
+def test_one_tolerance_for_rank_and_histogram_kept_in_the_config(window, qtbot, tmp_path):
+    cfg = run(qtbot, window, activation="cubic", ni=5, nh=7, teachers=2, seed=3)
+    spectrum, rank = window.spectrum_view, window.rank_view
+    results = list(iter_spectra(prepare(spectrum_config(cfg))))
+    assert spectrum.n_zero == sum(r.spectrum.eigenvalues.size - r.spectrum.rank for r in results)
+    rank.set_tolerance(1e-30)                 # below round-off: every eigenvalue counts
+    want = [r.spectrum.rank_at(r.spectrum.eigen_tolerance(1e-30)) for r in results]
+    assert rank.ranks == want
+    assert spectrum.n_zero == sum(r.spectrum.eigenvalues.size for r in results) - sum(want)
+    assert window.config()["view"]["tolerance"] == 1e-30
+    path = tmp_path / "c.json"
+    assert window.save_config(str(path)) and load_config(path)["view"]["tolerance"] == 1e-30
+    rank.reset_button.click()
+    assert window.config()["view"]["tolerance"] is None
+    assert spectrum.n_zero == sum(r.spectrum.eigenvalues.size - r.spectrum.rank for r in results)
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        assert window.open_config(str(path))
+    assert rank.ranks == want and rank.tolerance() == pytest.approx(1e-30)
+
+
+def test_reset_to_the_preset_and_to_defaults(window, qtbot):
+    assert not window.reset_preset_action.isEnabled()
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        window.load_preset("03_quadratic")
+    preset = window.config()
+    window.config_panel.ni.setValue(3)
+    window._debounce.stop()
+    assert window.config()["ni"] == 3 and window.lesson_panel.note.isVisibleTo(window.lesson_panel)
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        window.reset_preset_action.trigger()
+    assert window.config() == preset and not window.lesson_panel.note.isVisibleTo(window.lesson_panel)
+    window.reset_defaults_action.trigger()
+    window._debounce.stop()
+    cfg = window.config()
+    assert {k: cfg[k] for k in ("activation", "ni", "nh", "teachers")} == \
+        {k: default_config()[k] for k in ("activation", "ni", "nh", "teachers")}
+
+
+def test_polynomial_coefficients_start_filled_in(window):
+    panel = window.config_panel
+    panel.activation.setCurrentIndex(panel.activation.findData("poly"))
+    assert panel.config()["activation"] == "poly:0,1,0.5" and not panel.activation_error.isVisible()
+
+
+def test_spin_boxes_preview_while_typing(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    window.config_panel.ni.selectAll()
+    with qtbot.waitSignal(window.config_panel.changed, timeout=1000):
+        qtbot.keyClicks(window.config_panel.ni, "7")            # no Enter
+    assert window.config()["ni"] == 7 and window._debounce.isActive()
+    qtbot.keyClick(window.config_panel.ni, Qt.Key.Key_Backspace)
+    window._debounce.stop()
+
+
+def test_the_close_question_goes_away_when_the_run_ends(window, qtbot):
+    config = default_config()
+    config.update(activation="erf", ni=10, nh=20, samples=2500, teachers=6, seed=1)
+    window.set_config(config, run=True)
+    qtbot.waitUntil(lambda: window.spectrum_view.n_teachers >= 1, timeout=RUN_TIMEOUT)
+    assert window.is_running()
+    window.confirm_close_answer = None         # the real question
+    seen = []
+    window.controller.finished.connect(lambda _s: seen.append(type(QApplication.activeModalWidget())))
+    assert window.close()                      # returns once the run has ended by itself
+    assert seen == [QMessageBox] and window.spectrum_view.n_teachers == 6
+
+
+def test_a_saved_preset_opens_with_its_lesson(window, qtbot, tmp_path):
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        window.load_preset("04_cubic")
+    path = tmp_path / "mine.json"
+    assert window.save_config(str(path))
+    window.lesson_panel.show_lesson(None)
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        assert window.open_config(str(path))
+    assert window.lesson_panel.name == "04_cubic"

@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="GUI: load a saved configuration at start")
     parser.add_argument("--screenshot", metavar="OUT.png",
                         help="GUI: run the preset/config to completion, save a screenshot of the window and exit")
+    parser.add_argument("--window-size", metavar="WxH",
+                        help="GUI: the window's size in pixels, e.g. 1024x768 (default: fit the "
+                             "screen; 1680x1050 for --screenshot)")
+    parser.add_argument("--presentation", action="store_true",
+                        help="GUI: start in presentation mode (side panels hidden, large text, "
+                             "thick lines), also for --screenshot")
     parser.add_argument("--export", nargs=2, action="append", metavar=("VIEW", "FILE"),
                         help="GUI, headless: run the preset/config to completion and write VIEW "
                              "(spectrum, rank, dynamics) to FILE, its format from the extension "

@@ -11,6 +11,7 @@ from pathlib import Path
 from engine.errors import InputError
 
 SCREENSHOT_SIZE = (1680, 1050)
+FIRST_PRESET = "01_linear_10x20"     # the first screen: the paper's linear case and its law
 ICON = Path(__file__).resolve().parent.parent / "resources" / "icons" / "hessian-explorer.svg"
 SCREENSHOT_TIMEOUT_S = 600
 
@@ -112,6 +113,23 @@ def headless_outputs(screenshot: str | None, exports) -> list[tuple[str, str, st
     return outputs
 
 
+MIN_WINDOW = (640, 480)
+
+
+def window_size(text: str | None) -> tuple[int, int] | None:
+    """'1024x768' → (1024, 768); InputError for anything else."""
+    if text is None:
+        return None
+    w, x, h = str(text).lower().partition("x")
+    if not (x and w.isdigit() and h.isdigit()):
+        raise InputError(f"--window-size {text!r}: give WIDTHxHEIGHT in pixels, e.g. 1024x768")
+    size = int(w), int(h)
+    if size[0] < MIN_WINDOW[0] or size[1] < MIN_WINDOW[1] or max(size) > 16384:
+        raise InputError(f"--window-size {text!r}: between {MIN_WINDOW[0]}x{MIN_WINDOW[1]} and "
+                         "16384x16384 pixels")
+    return size
+
+
 def run_gui(args) -> int:
     """`python main.py [--preset NAME | --config FILE.json] [--screenshot OUT.png]
     [--export VIEW FILE ...]` → exit code."""
@@ -129,6 +147,7 @@ def run_gui(args) -> int:
         if config_path:
             load_config(config_path)
         outputs = headless_outputs(getattr(args, "screenshot", None), getattr(args, "export", None))
+        size = window_size(getattr(args, "window_size", None))
     except InputError as exc:
         return _error(str(exc))
     if outputs and not _has_display():
@@ -140,19 +159,24 @@ def run_gui(args) -> int:
     app = create_app()
     from .main_window import MainWindow
 
+    presentation = bool(getattr(args, "presentation", False))
     if outputs:
-        return _headless(app, preset, config_path, outputs)
+        return _headless(app, preset, config_path, outputs, size or SCREENSHOT_SIZE, presentation)
     window = MainWindow()
     install_excepthook(window)
+    if size:
+        window.resize(*size)
+    window.set_presentation(presentation)
     window.show()
-    _open(window, preset, config_path, window.preview)
+    _open(window, preset, config_path, lambda: window.load_preset(FIRST_PRESET))
     code = app.exec()
     from .engine_process import POOL
     POOL.shutdown()
     return code
 
 
-def _headless(app, preset: str | None, config_path: str | None, outputs) -> int:
+def _headless(app, preset: str | None, config_path: str | None, outputs, size,
+              presentation: bool = False) -> int:
     """Run to completion, write every output (the window, or a view in a format), return the
     exit code: 0, 1 if the run failed, 2 if an output could not be written."""
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
@@ -165,7 +189,8 @@ def _headless(app, preset: str | None, config_path: str | None, outputs) -> int:
         # remembered window layout and recent files stay untouched.
         settings = QSettings(str(Path(tmp) / "screenshot.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings)
-        window.resize(*SCREENSHOT_SIZE)
+        window.set_presentation(presentation)
+        window.resize(*size)
         window.show()
         loop = QEventLoop()
         outcome: dict = {}

@@ -32,8 +32,9 @@ APP_NAME = "Hessian Explorer"
 ORGANIZATION = "HessianExplorer"
 DEBOUNCE_MS = 350
 MAX_RECENT = 8
-SETTINGS_WIDTH = 345          # the settings panel's minimum width at normal text size
+SETTINGS_WIDTH = 290          # the settings panel's minimum width at normal text size
 CLOSE_TITLE = "Stop the run?"
+NARROW = 1280                 # below this width the lesson shares the settings' place
 
 
 class MainWindow(QMainWindow):
@@ -44,16 +45,20 @@ class MainWindow(QMainWindow):
         style.configure_pyqtgraph()
         self.settings = settings if settings is not None else QSettings(ORGANIZATION, APP_NAME)
         self.setWindowTitle(APP_NAME)
-        self.resize(1500, 950)
         app_font = QApplication.instance().font()
         self._base_font_pt = app_font.pointSizeF() / style.text_scale() if app_font.pointSizeF() > 0 else 11.0
         self._preset_config: dict | None = None
         self._config_path: str | None = None
         self.confirm_close_answer: bool | None = None   # tests: answer the close question
+        self.presentation = False
+        self._lesson_tabbed = False
+        self._focused = "all"
+        self._docks_before: dict = {}
         self.controller = RunController(self)
         self._build()
         self._build_menus()
         self._connect()
+        self._fit_screen()
         self._restore_settings()
         POOL.reopen()
         POOL.prewarm(2)                 # engine processes ready for a run and its overlay curves
@@ -128,7 +133,7 @@ class MainWindow(QMainWindow):
         self.lesson_dock = QDockWidget("Lesson", self)
         self.lesson_dock.setObjectName("lessonDock")
         self.lesson_dock.setWidget(self.lesson_panel)
-        self.lesson_panel.setMinimumWidth(300)
+        self.lesson_panel.setMinimumWidth(220)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.lesson_dock)
 
         self.status_label = QLabel("")
@@ -150,6 +155,25 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.progress_label)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
+
+    def _fit_screen(self) -> None:
+        """Open at 1500×950, or smaller to fit the screen's available area."""
+        screen = self.screen() or QApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        w, h = 1500, 950
+        if avail is not None and avail.width() > 0:
+            w, h = min(w, int(avail.width() * 0.96)), min(h, int(avail.height() * 0.92))
+        self.resize(max(w, 640), max(h, 480))
+
+    def resize(self, *size) -> None:
+        """Narrower than a laptop's 1280 px: the lesson first becomes a tab beside the settings,
+        so the plots keep their room and the window can be that narrow (drag it out at will)."""
+        width = size[0].width() if len(size) == 1 else size[0]
+        if width < NARROW and not self._lesson_tabbed and not self.lesson_dock.isFloating():
+            self.tabifyDockWidget(self.settings_dock, self.lesson_dock)
+            self.settings_dock.raise_()
+            self._lesson_tabbed = True
+        super().resize(*size)
 
     # The views by name, as attributes (tests, benchmarks and scripts use them).
     spectrum_view = property(lambda self: self.views["spectrum"])
@@ -203,6 +227,11 @@ class MainWindow(QMainWindow):
                                               QKeySequence("Ctrl+Shift+T"))
         self.large_text_action.setCheckable(True)
         self.large_text_action.toggled.connect(self.set_large_text)
+        self.presentation_action = self._action(view_menu, "&Presentation", None, QKeySequence("F11"))
+        self.presentation_action.setCheckable(True)
+        self.presentation_action.toggled.connect(self.set_presentation)
+        self.cycle_action = self._action(view_menu, "&Next view (all, then one at a time)",
+                                         self.cycle_views, QKeySequence("F12"))
         self.grid_action = self._action(view_menu, "&Grid lines", None, QKeySequence("Ctrl+G"))
         self.grid_action.setCheckable(True)
         self.grid_action.toggled.connect(self.set_grid)
@@ -251,8 +280,40 @@ class MainWindow(QMainWindow):
 
     def set_large_text(self, on: bool) -> None:
         """Every text in the window and its plots 1.4× larger, for a lecture hall."""
-        scale = style.PROJECTOR_SCALE if on else 1.0
-        style.set_text_scale(scale)
+        self._apply_scales()
+        self.settings.setValue("largeText", bool(on))
+
+    def set_presentation(self, on: bool) -> None:
+        """F11: the side panels hidden, every text 1.6× and every line 2× (a lecture hall);
+        F12 then cycles the views one at a time, full-window, and back to all."""
+        on = bool(on)
+        if on == self.presentation:
+            return
+        if on:
+            self._docks_before = {d: d.isVisible() for d in (self.settings_dock, self.lesson_dock)}
+            for dock in self._docks_before:
+                dock.hide()
+        else:
+            for dock, visible in self._docks_before.items():
+                dock.setVisible(visible)
+            self.focus_view("all")
+        self.presentation = on
+        self.presentation_action.blockSignals(True)
+        self.presentation_action.setChecked(on)
+        self.presentation_action.blockSignals(False)
+        self._apply_scales()
+
+    def cycle_views(self) -> None:
+        """F12: all views → each alone in turn → all."""
+        order = ["all"] + list(self.views)
+        self.focus_view(order[(order.index(self._focused) + 1) % len(order)])
+
+    def _apply_scales(self) -> None:
+        if self.presentation:
+            scale, lines = style.PRESENTATION_SCALE, style.PRESENTATION_LINES
+        else:
+            scale, lines = (style.PROJECTOR_SCALE if self.large_text_action.isChecked() else 1.0), 1.0
+        style.set_text_scale(scale, lines)
         app = QApplication.instance()
         font = QFont(app.font())
         font.setPointSizeF(self._base_font_pt * scale)
@@ -265,7 +326,6 @@ class MainWindow(QMainWindow):
         for view in self.views.values():
             view.fit_text()
             view.refresh()
-        self.settings.setValue("largeText", bool(on))
 
     def set_grid(self, on: bool) -> None:
         for view in self.views.values():
@@ -274,6 +334,7 @@ class MainWindow(QMainWindow):
 
     def focus_view(self, key: str) -> None:
         """Show one view alone (big, for a projector) or all of them."""
+        self._focused = key
         for name, view in self.views.items():
             view.setVisible(key in ("all", name))
         for splitter in self.row_splitters:
@@ -341,7 +402,8 @@ class MainWindow(QMainWindow):
         if i >= 0:
             self.preset_combo.setCurrentIndex(i)
         self.lesson_panel.show_lesson(name)
-        self.lesson_dock.show()
+        if not self.presentation:
+            self.lesson_dock.show()
         self.setWindowTitle(f"{APP_NAME} — {preset.title}")
         self.set_config(config, run=run)
         self.lesson_panel.set_modified(False)

@@ -6,7 +6,8 @@ import weakref
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QFont
+from PySide6 import QtCore
+from PySide6.QtGui import QColor, QFont, QPen
 
 # Okabe–Ito: distinguishable with every common colour-vision deficiency.
 BLUE = "#0072B2"
@@ -26,9 +27,12 @@ LABEL_PT = 14
 LEGEND_PT = 12
 TITLE_PT = 15
 PROJECTOR_SCALE = 1.4      # View → Large text: every font this much larger
+PRESENTATION_SCALE = 1.6   # presentation mode: every text this much larger ...
+PRESENTATION_LINES = 2.0   # ... and every line this much thicker
 
 _configured = False
 _scale = 1.0
+_line_scale = 1.0
 _plots = weakref.WeakSet()  # every plot made here, so that the text size can change at once
 
 
@@ -90,15 +94,69 @@ def apply_fonts(plot: pg.PlotWidget) -> None:
         set_labels(plot, *labels)
 
 
-def set_text_scale(scale: float) -> None:
-    """Every plot's text `scale` times the normal size (1: normal; PROJECTOR_SCALE: a lecture)."""
-    global _scale
+def set_text_scale(scale: float, line_scale: float | None = None) -> None:
+    """Every plot's text `scale` times the normal size (1: normal; PROJECTOR_SCALE: a lecture),
+    and (if given) every line `line_scale` times as thick."""
+    global _scale, _line_scale
     _scale = float(scale)
+    if line_scale is not None:
+        _line_scale = float(line_scale)
     for plot in list(_plots):
         try:
             apply_fonts(plot)
+            apply_scales(plot)
         except RuntimeError:          # the plot's window was closed and deleted
             _plots.discard(plot)
+
+
+def line_scale() -> float:
+    return _line_scale
+
+
+def _scaled(obj, attr: str, current: float) -> float:
+    """The unscaled value behind `current`: remembered on obj, renewed when the view has set a
+    fresh value since (a pen or font it made again)."""
+    base, applied = getattr(obj, f"_hx_{attr}", (None, None))
+    if base is None or applied is None or abs(current - applied) > 1e-9:
+        base = current
+    return base
+
+
+def apply_scales(plot: pg.PlotWidget) -> None:
+    """Lines `line_scale()` times as thick and in-plot texts (line labels, messages) at the
+    text scale: pyqtgraph sizes these per item, so the items are visited after every redraw."""
+    for item in plot.getPlotItem().items:
+        texts = []
+        if isinstance(item, pg.PlotDataItem):
+            pen = pg.mkPen(item.opts["pen"]) if item.opts["pen"] is not None else None
+            if pen is not None and pen.style() != QtCore.Qt.PenStyle.NoPen:
+                base = _scaled(item, "pen", pen.widthF())
+                target = base if _line_scale == 1.0 else max(base, 1.0) * _line_scale
+                if abs(pen.widthF() - target) > 1e-9:
+                    pen.setWidthF(target)
+                    item.setPen(pen)
+                item._hx_pen = (base, target)
+        elif isinstance(item, pg.InfiniteLine):
+            pen = QPen(item.pen)
+            base = _scaled(item, "pen", pen.widthF())
+            target = base if _line_scale == 1.0 else max(base, 1.0) * _line_scale
+            if abs(pen.widthF() - target) > 1e-9:
+                pen.setWidthF(target)
+                item.setPen(pen)
+            item._hx_pen = (base, target)
+            if item.label is not None:
+                texts.append(item.label)
+        elif isinstance(item, pg.TextItem):
+            texts.append(item)
+        for text in texts:
+            font = text.textItem.font()
+            size = font.pointSizeF() if font.pointSizeF() > 0 else 10.0
+            base = _scaled(text, "font", size)
+            target = round(base * _scale, 1)
+            if abs(size - target) > 1e-9:
+                font.setPointSizeF(target)
+                text.setFont(font)
+            text._hx_font = (base, target)
 
 
 CORNERS = {  # legend anchor: (item point, parent point, offset)

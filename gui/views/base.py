@@ -69,8 +69,15 @@ class View(QWidget):
         """What to read out at view coordinates (x, y) (log₁₀ on log axes); "" for nothing."""
         return ""
 
-    def refresh(self) -> None:
+    def draw(self) -> None:
+        """Redraw everything from the data held (subclasses)."""
         raise NotImplementedError
+
+    def refresh(self) -> None:
+        """Redraw now, then apply the window's line and text scales (presentation mode)."""
+        self._timer.stop()
+        self.draw()
+        style.apply_scales(self.plot)
 
     def export_arrays(self) -> dict[str, np.ndarray]:
         raise NotImplementedError

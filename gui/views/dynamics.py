@@ -274,7 +274,7 @@ class DynamicsView(View):
         return ",".join(cols), table
 
     # ------------------------------------------------------------------ drawing
-    def refresh(self) -> None:
+    def draw(self) -> None:
         self._timer.stop()
         if self.start is None and self.expected is not None:
             self._refresh_expected()

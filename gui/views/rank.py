@@ -262,7 +262,7 @@ class RankView(View):
         tol_text = f"tolerance {_fmt(tol)}" if math.isfinite(tol) else "tolerance –"
         self.summary.setText(" · ".join(parts) + who + f" · {tol_text}")
 
-    def refresh(self) -> None:
+    def draw(self) -> None:
         self._timer.stop()
         item = self.plot.getPlotItem()
         # One curve per teacher (the first bold), added incrementally.

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton
 
 from .. import style
 from .base import View
@@ -96,13 +96,13 @@ class SpectrumView(View):
         self.density_button.toggled.connect(lambda on: self.set_counts(not on))
 
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("axis:"))
-        bar.addWidget(self.lin_button)
-        bar.addWidget(self.log_button)
-        bar.addSpacing(16)
-        bar.addWidget(QLabel("height:"))
-        bar.addWidget(self.count_button)
-        bar.addWidget(self.density_button)
+        for b in (self.lin_button, self.log_button):
+            b.setToolTip("the λ axis: linear or log₁₀ (Ctrl+L)")
+            bar.addWidget(b)
+        bar.addSpacing(12)
+        for b in (self.count_button, self.density_button):
+            b.setToolTip("bar heights: counts per bin, or a density")
+            bar.addWidget(b)
         bar.addStretch(1)
         self.stack(bar)
 
@@ -302,7 +302,7 @@ class SpectrumView(View):
         y = np.column_stack([np.zeros_like(heights), heights]).ravel()
         return x, y
 
-    def refresh(self) -> None:
+    def draw(self) -> None:
         self._timer.stop()
         values = self.plotted_values()
         n_nz, n_all = values.size, sum(a.size for a in self._all)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import weakref
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 from PySide6.QtGui import QColor, QFont, QPen
@@ -57,8 +56,12 @@ def colour(name: str, alpha: int = 255) -> QColor:
     return c
 
 
-def make_plot(title: str = "", legend_offset=(-10, 10)) -> pg.PlotWidget:
-    """A white PlotWidget with large fonts and a legend."""
+LEGEND_ROW = 4        # PlotItem layout rows: title 0, top axis 1, view 2, bottom axis 3
+
+
+def make_plot(title: str = "", legend_columns: int = 2) -> pg.PlotWidget:
+    """A white PlotWidget with large fonts and a legend *below* the plot area, in
+    `legend_columns` columns: a legend inside the axes always hides some data."""
     configure_pyqtgraph()
     w = pg.PlotWidget()
     item = w.getPlotItem()
@@ -67,10 +70,14 @@ def make_plot(title: str = "", legend_offset=(-10, 10)) -> pg.PlotWidget:
         axis.setTextPen("k")
         axis.setPen(pg.mkPen("k", width=1))
         axis.enableAutoSIPrefix(False)      # "(x1e-06)" on a log axis only confuses
-    legend = item.addLegend(offset=legend_offset, labelTextSize=f"{pt(LEGEND_PT)}pt",
-                            labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 215),
-                            pen=pg.mkPen("#bbbbbb"))
-    legend.setZValue(100)
+    legend = pg.LegendItem(offset=None, labelTextSize=f"{pt(LEGEND_PT)}pt", labelTextColor="k",
+                           brush=pg.mkBrush(255, 255, 255, 0), pen=None, colCount=legend_columns,
+                           horSpacing=18, verSpacing=-4)
+    item.layout.addItem(legend, LEGEND_ROW, 1)
+    item.legend = legend
+    w._legend_columns = legend_columns
+    item.vb.sigResized.connect(lambda *_: fit_legend(w))
+    w.installEventFilter(_LEGEND_FITTER)
     w._title = title
     apply_fonts(w)
     _plots.add(w)
@@ -86,12 +93,32 @@ def apply_fonts(plot: pg.PlotWidget) -> None:
         item.getAxis(name).setTickFont(tick_font)
     if plot._title:
         item.setTitle(plot._title, size=f"{pt(TITLE_PT)}pt", color="k")
+        shrinkable(item.titleLabel)               # a long title is cut, the plot is not
     item.legend.opts["labelTextSize"] = f"{pt(LEGEND_PT)}pt"
     labels = getattr(plot, "_labels", None)
     plot._labels = None
     plot._legend_items = None
     if labels:
         set_labels(plot, *labels)
+
+
+def shrinkable(label) -> None:
+    """Let a pyqtgraph LabelItem be narrower than its text (it asks for its text's width
+    whenever its text is set)."""
+    if getattr(label, "_hx_shrinkable", False):
+        return
+    original = label.updateMin
+
+    def update_min():
+        original()
+        label.setMinimumWidth(0)
+        hints = label._sizeHint
+        hints[QtCore.Qt.SizeHint.MinimumSize] = (0, hints[QtCore.Qt.SizeHint.MinimumSize][1])
+        label.updateGeometry()
+
+    label.updateMin = update_min
+    label._hx_shrinkable = True
+    update_min()
 
 
 def set_text_scale(scale: float, line_scale: float | None = None) -> None:
@@ -159,45 +186,6 @@ def apply_scales(plot: pg.PlotWidget) -> None:
             text._hx_font = (base, target)
 
 
-CORNERS = {  # legend anchor: (item point, parent point, offset)
-    "top-right": ((1, 0), (1, 0), (-10, 10)),
-    "bottom-left": ((0, 1), (0, 1), (10, -10)),
-    "top-left": ((0, 0), (0, 0), (10, 10)),
-    "bottom-right": ((1, 1), (1, 1), (-10, -10)),
-    "middle-right": ((1, 0.5), (1, 0.5), (-10, 0)),
-    "middle-left": ((0, 0.5), (0, 0.5), (10, 0)),
-}
-
-
-def place_legend(plot: pg.PlotWidget, curves, box=(0.5, 0.4)) -> str:
-    """Put the legend in the corner that hides the fewest plotted points.
-
-    curves: (x, y) arrays in view coordinates (log₁₀ already applied on log axes); the legend
-    is taken to cover a `box` fraction (width, height) of the view in its corner."""
-    item = plot.getPlotItem()
-    (x0, x1), (y0, y1) = item.viewRange()
-    if not (x1 > x0 and y1 > y0):
-        return getattr(plot, "_legend_corner", "")
-    pts = [np.column_stack([(np.asarray(x) - x0) / (x1 - x0), (np.asarray(y) - y0) / (y1 - y0)])
-           for x, y in curves if np.size(x)]
-    pts = np.concatenate(pts) if pts else np.zeros((0, 2))
-    bw, bh = box
-    cover = {
-        "top-right": (pts[:, 0] > 1 - bw) & (pts[:, 1] > 1 - bh),
-        "bottom-left": (pts[:, 0] < bw) & (pts[:, 1] < bh),
-        "top-left": (pts[:, 0] < bw) & (pts[:, 1] > 1 - bh),
-        "bottom-right": (pts[:, 0] > 1 - bw) & (pts[:, 1] < bh),
-        "middle-right": (pts[:, 0] > 1 - bw) & (np.abs(pts[:, 1] - 0.5) < bh / 2),
-        "middle-left": (pts[:, 0] < bw) & (np.abs(pts[:, 1] - 0.5) < bh / 2),
-    }
-    best = min(cover, key=lambda k: (int(cover[k].sum()), list(CORNERS).index(k)))
-    if best != getattr(plot, "_legend_corner", None):
-        item_pos, parent_pos, offset = CORNERS[best]
-        item.legend.anchor(item_pos, parent_pos, offset=offset)
-        plot._legend_corner = best
-    return best
-
-
 def fix_lines(label, lines: int = 2) -> None:
     """Give a word-wrapped label a fixed height of `lines` lines: its text changes with every
     live update, and a label that grows or shrinks re-lays out — and repaints — every plot."""
@@ -228,12 +216,76 @@ def set_legend(plot: pg.PlotWidget, entries: list) -> None:
     items = [item for item, _ in entries]
     if getattr(plot, "_legend_items", None) == items and len(legend.items) == len(entries):
         for (_, label), (_, text) in zip(legend.items, entries):
-            if label.text != text:
+            if plot.__dict__.get("_legend_full", {}).get(id(label)) != text:
                 label.setText(text)
         legend.setVisible(bool(entries))
+        fit_legend(plot)
         return
     legend.clear()
     for item, text in entries:
         legend.addItem(item, text)
     plot._legend_items = items
     legend.setVisible(bool(entries))
+    fit_legend(plot)
+
+
+class _LegendFitter(QtCore.QObject):
+    """Refit a plot's legend when its widget is resized (see fit_legend)."""
+
+    def eventFilter(self, obj, event):
+        if event.type() == QtCore.QEvent.Type.Resize:
+            fit_legend(obj)
+        return False
+
+
+_LEGEND_FITTER = _LegendFitter()
+
+
+def fit_legend(plot: pg.PlotWidget) -> None:
+    """Keep the legend (below the plot) no wider than the plot area: fewer columns, and in
+    one column texts cut with "…" — an over-wide legend would widen the plot beyond its window
+    and push the data out of sight."""
+    legend = plot.getPlotItem().legend
+    if not legend.items:
+        return
+    item = plot.getPlotItem()
+    # the widget's width, not the view box's: an over-wide legend has widened the box already
+    avail = plot.width() - item.getAxis("left").width() - 24
+    if avail < 60:
+        return
+    texts = getattr(plot, "_legend_full", {})
+    for _, label in legend.items:                      # start from the full texts
+        full = texts.get(id(label))
+        if full is None or (label.text != full and not label.text.endswith("…")):
+            texts[id(label)] = full = label.text
+        if label.text != full:
+            label.setText(full)
+    plot._legend_full = texts
+    gap = 18.0                        # the layout's spacing, also between sample and text
+    sample = 30.0 + gap
+    widths = [label.item.boundingRect().width() for _, label in legend.items]
+    n = len(widths)
+    cols = max(1, min(getattr(plot, "_legend_columns", 2), n))
+    while cols > 1 and cols * (sample + max(widths)) + (cols - 1) * gap > avail:
+        cols -= 1
+    # ... and no taller than a third of the plot: more columns, shorter texts
+    row = max(label.item.boundingRect().height() for _, label in legend.items) * 0.85
+    max_rows = max(1, int(plot.height() / 3 // max(row, 1.0)))
+    by_height = min(n, -(-n // max_rows))
+    cols = max(cols, by_height)
+    while cols > by_height and (avail - cols * sample - (cols - 1) * gap) / cols < 130:
+        cols -= 1                                   # not so many that no text can be read
+    if getattr(legend, "columnCount", None) != cols:
+        legend.setColumnCount(cols)
+    room = (avail - cols * sample - (cols - 1) * gap) / cols - 8
+    if cols * (sample + max(widths)) + (cols - 1) * gap > avail:
+        for (_, label), width in zip(legend.items, widths):
+            if width > room:                            # the text's width is about linear in its length
+                full = texts[id(label)]
+                label.setText(full[: max(1, int(len(full) * room / width) - 1)].rstrip() + "…")
+    # A plot item once laid out wider than its widget keeps that width until the widget is
+    # resized again: give it the widget's size back now that it fits.
+    if item.geometry().width() > plot.width() + 1:
+        legend.updateSize()
+        item.layout.activate()
+        item.setGeometry(QtCore.QRectF(0, 0, plot.width(), plot.height()))

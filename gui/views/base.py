@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLayout, QVBoxLayout, QWidget
 from .. import style
 
 REFRESH_MS = 80          # coalesce redraws when results arrive faster than a repaint
+SUMMARY_LINES = 3        # a summary above a plot: room for three lines at 1024 px, fixed
 
 
 class View(QWidget):
@@ -59,7 +60,7 @@ class View(QWidget):
         """After a change of text size: a summary line above the plot keeps room for two lines."""
         summary = getattr(self, "summary", None)
         if summary is not None:
-            style.fix_lines(summary, 2)
+            style.fix_lines(summary, SUMMARY_LINES)
 
     def status_text(self) -> str:
         """This view's part of the window's status line ("" for none)."""

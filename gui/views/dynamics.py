@@ -15,7 +15,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel
 
 from .. import style
-from .base import View
+from .base import SUMMARY_LINES, View
 
 FIELDS = ("steps", "loss", "loss_linearized", "loss_flow", "slow_share_predicted", "slow_share_actual")
 
@@ -53,7 +53,7 @@ class DynamicsView(View):
     redraw_after = ("dynamics",)
 
     def __init__(self, parent=None):
-        super().__init__("Learning near the optimum", parent, legend_offset=(10, -10))
+        super().__init__("Learning near the optimum", parent, legend_columns=2)
         self._log_x = False
         self._mode_items: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self._expected_items: list[pg.PlotDataItem] = []
@@ -75,7 +75,7 @@ class DynamicsView(View):
         self.lin_item.setZValue(21)
         self.takeover_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.VERMILLION, width=2, style=Qt.PenStyle.DashDotLine),
                                              label="slow modes take over", labelOpts={"position": 0.93, "color": style.VERMILLION,
-                                                                                      "anchors": [(0, 0), (0, 0)]})
+                                                                                      "anchors": [(0, 0), (1, 0)]})
         item.addItem(self.takeover_line, ignoreBounds=True)
         self.takeover_line.hide()
         # Nothing to show yet: a message in the empty plot. (The plot itself is never hidden:
@@ -90,7 +90,7 @@ class DynamicsView(View):
         self.log_x_box.toggled.connect(self.set_log_x)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
-        style.fix_lines(self.summary, 2)
+        style.fix_lines(self.summary, SUMMARY_LINES)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         bar = QHBoxLayout()
         bar.addWidget(self.summary, 1)
@@ -305,11 +305,10 @@ class DynamicsView(View):
         style.set_legend(self.plot, entries)
         self.empty_text.setText(self._message or "no training run yet: tick “Dynamics” in the "
                                 "settings and press Run (Ctrl+R)")
-        style.set_labels(self.plot, "step t  (log scale)" if lx else "step t", "loss, mode energy  (log scale)")
+        style.set_labels(self.plot, "step t  (log scale)" if lx else "step t", "loss, mode energy")
         self._show_plot(self.start is not None)       # after set_labels, which shows the axes
         self.summary.setText(self._summary_text())
         self._set_ranges()
-        self._place_legend()
         self.updated.emit()
 
     def _show_plot(self, shown: bool) -> None:
@@ -340,7 +339,7 @@ class DynamicsView(View):
         entries = [(self.lin_item, f"expected loss, random start |δ0| = {e.eps:.3g} (linearised)")]
         entries += [(it, it.opts["name"]) for it in self._expected_items]
         style.set_legend(self.plot, entries)
-        style.set_labels(self.plot, "step t  (log scale)" if lx else "step t", "loss, mode energy  (log scale)")
+        style.set_labels(self.plot, "step t  (log scale)" if lx else "step t", "loss, mode energy")
         self._show_plot(True)
         self.summary.setText(
             f"Expected from teacher 1's spectrum, before any training (η = {e.lr:.3g} = "
@@ -353,19 +352,7 @@ class DynamicsView(View):
         if values.size:
             lo, hi = np.log10(values.min()), np.log10(values.max())
             item.setYRange(max(lo, hi - MAX_DECADES) - 0.3, hi + 0.3, padding=0)
-        self._place_legend()
         self.updated.emit()
-
-    def _place_legend(self) -> None:
-        """The corner of the plot that hides the fewest points of the curves."""
-        curves = []
-        for it in [self.loss_item, self.lin_item] + [a for a, _ in self._mode_items] + self._expected_items:
-            x, y = it.getData()
-            if x is not None and np.size(x):
-                curves.append((np.asarray(x), np.asarray(y)))
-        item = self.plot.getPlotItem()
-        item.vb.updateAutoRange()
-        style.place_legend(self.plot, curves)
 
     def _set_ranges(self) -> None:
         """x: auto; y: from the loss and the predictions (an actual mode energy passing through

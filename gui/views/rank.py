@@ -16,9 +16,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton
 
 from .. import style
-from .base import View
+from .base import SUMMARY_LINES, View
 
 MAX_CURVES = 40          # teachers drawn individually (all are counted)
+# Labels of the vertical lines: stacked at the top right, where the falling singular values
+# leave room, at three heights so they never overlap; text beside the line, on the side away
+# from the nearer edge of the plot (pyqtgraph switches at the middle).
+SIDES = [(0, 0.5), (1, 0.5)]
 
 
 def _fmt(x: float) -> str:
@@ -34,10 +38,7 @@ class RankView(View):
     tolerance_changed = Signal(float)
 
     def __init__(self, parent=None):
-        super().__init__("Rank: singular values of J", parent)
-        # Middle left: above the tolerance line and below the largest singular values, the one
-        # place the curves (falling from the top left) leave free for every activation.
-        self.plot.getPlotItem().legend.anchor((0, 0.5), (0, 0.5), offset=(10, 0))
+        super().__init__("Rank: singular values of J", parent, legend_columns=3)
         self._spectra: list = []
         self._predicted: int | None = None
         self._bound: int | None = None
@@ -61,11 +62,11 @@ class RankView(View):
         self.tol_line.sigDragged.connect(self._line_dragged)
         item.addItem(self.tol_line)          # in the auto-range: the gap to the tolerance is the point
         self.rank_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.BLUE, width=2),
-                                         label="rank", labelOpts={"position": 0.36, "color": style.BLUE})
+                                         label="rank", labelOpts={"position": 0.87, "color": style.BLUE, "anchors": SIDES})
         self.pred_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.ORANGE, width=3, style=Qt.PenStyle.DashLine),
-                                         label="predicted", labelOpts={"position": 0.26, "color": "#A06A00"})
+                                         label="predicted", labelOpts={"position": 0.79, "color": "#A06A00", "anchors": SIDES})
         self.p_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.GREY, width=2, style=Qt.PenStyle.DotLine),
-                                      label="P", labelOpts={"position": 0.93, "color": style.GREY})
+                                      label="P", labelOpts={"position": 0.95, "color": style.GREY, "anchors": SIDES})
         for line in (self.rank_line, self.pred_line):
             item.addItem(line, ignoreBounds=True)
             line.hide()
@@ -86,7 +87,7 @@ class RankView(View):
         self.summary.setObjectName("rankSummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setWordWrap(True)
-        style.fix_lines(self.summary, 2)
+        style.fix_lines(self.summary, SUMMARY_LINES)
         self.tol_edit = QLineEdit()
         self.tol_edit.setPlaceholderText("default")
         self.tol_edit.setMinimumWidth(110)
@@ -105,6 +106,13 @@ class RankView(View):
         bar.addWidget(self.reset_button)
         bar.addStretch(1)
         self.stack(self.summary, bar)
+
+    def _proxy(self, line) -> pg.PlotDataItem:
+        """A legend sample drawn with the line's pen."""
+        proxies = self.__dict__.setdefault("_proxies", {})
+        if id(line) not in proxies:
+            proxies[id(line)] = pg.PlotDataItem(pen=line.pen)
+        return proxies[id(line)]
 
     # ------------------------------------------------------------------ data in
     def bind(self, controller) -> None:
@@ -183,7 +191,7 @@ class RankView(View):
         return len(self._spectra)
 
     def y_label(self) -> str:
-        return "σ_k of J  (log scale)" if self._mode == "sample" else "√λ_k  (log scale)"
+        return "σ_k of J" if self._mode == "sample" else "√λ_k"
 
     def export_arrays(self) -> dict[str, np.ndarray]:
         sv = np.array([s.singular_values for s in self._spectra]) if self._spectra else np.zeros((0, 0))
@@ -292,22 +300,26 @@ class RankView(View):
             r = self.ranks[0]
             self.rank_line.setValue(r + 0.5)
             self.rank_line.show()           # before setFormat: a hidden label ignores it
+            self.rank_line.label.show()
             self.rank_line.label.setFormat(f"rank {self._range_text(self.ranks)}")
         else:
             self.rank_line.hide()
         if has and self._predicted is not None:
             self.pred_line.setValue(self._predicted + 0.5)
             self.pred_line.show()
+            self.pred_line.label.show()
             self.pred_line.label.setFormat(f"predicted {self._predicted}")
         elif has and self._bound is not None:          # a general polynomial: only a bound
             self.pred_line.setValue(self._bound + 0.5)
             self.pred_line.show()
+            self.pred_line.label.show()
             self.pred_line.label.setFormat(f"upper bound {self._bound}")
         else:
             self.pred_line.hide()
         if has and self._p is not None:
             self.p_line.setValue(self._p)
             self.p_line.show()
+            self.p_line.label.show()
             self.p_line.label.setFormat(f"P = {self._p}")
         else:
             self.p_line.hide()
@@ -318,7 +330,15 @@ class RankView(View):
             if len(self._curves) > 1:
                 entries.append((self._curves[1], f"teachers 2–{len(self._spectra)}"))
             if n_exact_zero:
-                entries.append((self.zero_marks, "exactly 0 (drawn at the floor)"))
+                entries.append((self.zero_marks, "exactly 0 (at the floor)"))
+        # The lines are named in the legend, below the plot, not beside them: their labels
+        # would collide with each other (rank = predicted = P is common) and with the data.
+        for line in (self.rank_line, self.pred_line, self.p_line, self.tol_line):
+            if line.isVisible():
+                text = line.label.toPlainText() if line is not self.tol_line else \
+                    f"tol. {_fmt(tol)}"
+                entries.append((self._proxy(line), text))
+            line.label.hide()
         style.set_legend(self.plot, entries)
         style.set_labels(self.plot, "k   (index, largest first)", self.y_label())
         for axis in ("left", "bottom"):

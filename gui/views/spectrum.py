@@ -20,7 +20,7 @@ from .base import View
 
 LN10 = math.log(10.0)
 MIN_BINS, MAX_BINS = 12, 90
-HEADROOM = 1.4           # y range = tallest bar × this: the legend sits above the bars
+HEADROOM = 1.08          # y range = tallest bar × this
 
 
 def bin_edges(values: np.ndarray) -> np.ndarray:
@@ -44,7 +44,7 @@ class SpectrumView(View):
     redraw_after = ("spectrum",)
 
     def __init__(self, parent=None):
-        super().__init__("Hessian eigenvalues at the optimum", parent)
+        super().__init__("Hessian eigenvalues at the optimum", parent, legend_columns=1)
         self._spectra: list = []                  # per teacher, its engine Spectrum
         self._nonzero: list[np.ndarray] = []      # per teacher, λ above its tolerance
         self._all: list[np.ndarray] = []          # per teacher, all P eigenvalues
@@ -352,23 +352,12 @@ class SpectrumView(View):
                   float(self.theory_y.max()) if self.theory_y.size else 0.0,
                   float(self.atom_y.max()) if self.atom_y.size else 0.0)
         if top > 0:
-            item.setYRange(0, top * HEADROOM, padding=0)    # room above the bars for the legend
+            item.setYRange(0, top * HEADROOM, padding=0)
         else:
             item.enableAutoRange(y=True)
         self.updated.emit()
 
     def _rebuild_legend(self) -> None:
-        legend = self.plot.getPlotItem().legend
-        # Put the legend in the top corner away from the bulk of the histogram.
-        if self.heights.size > 1 and self.heights.any():
-            centre = np.average(np.arange(self.heights.size), weights=self.heights) / (self.heights.size - 1)
-            corner = "left" if centre > 0.55 else "right"
-            if corner != getattr(self, "_legend_corner", "right"):
-                if corner == "left":
-                    legend.anchor((0, 0), (0, 0), offset=(10, 10))
-                else:
-                    legend.anchor((1, 0), (1, 0), offset=(-10, 10))
-                self._legend_corner = corner
         entries = []
         if self._all:
             entries += [(self.hist_item, self.hist_item.opts["name"]),

@@ -46,6 +46,15 @@ def _positive(x: np.ndarray, y: np.ndarray, log_x: bool) -> tuple[np.ndarray, np
     return x[ok], y[ok]
 
 
+def mode_names(eigenvalues) -> list[str]:
+    """Legend names of the slow modes: "mode λ = 0.92", numbered when two would read alike
+    (a linear network with Ni > Nh has Ni − Nh equal eigenvalues)."""
+    names = [f"λ = {lam:.3g}" for lam in np.asarray(eigenvalues, dtype=float)]
+    if len(set(names)) < len(names):
+        return [f"mode {j + 1}: {n}" for j, n in enumerate(names)]
+    return [f"mode {n}" for n in names]
+
+
 class DynamicsView(View):
     name = "dynamics"
     title = "Dynamics"
@@ -134,10 +143,9 @@ class DynamicsView(View):
         self.expected = curve
         if curve is None:
             return
-        for j, lam in enumerate(np.asarray(curve.slow_eigenvalues)):
+        for j, name in enumerate(mode_names(curve.slow_eigenvalues)):
             c = style.SLOW_MODE_COLOURS[j % len(style.SLOW_MODE_COLOURS)]
-            it = pg.PlotDataItem(pen=pg.mkPen(c, width=2.5, style=Qt.PenStyle.DashLine),
-                                 name=f"mode λ = {lam:.3g}")
+            it = pg.PlotDataItem(pen=pg.mkPen(c, width=2.5, style=Qt.PenStyle.DashLine), name=name)
             item.addItem(it)
             self._expected_items.append(it)
 
@@ -162,9 +170,9 @@ class DynamicsView(View):
         self.energy_predicted = np.zeros((0, m))
         lam = np.asarray(start.eigenvalues)[np.asarray(start.slow_modes, dtype=int)]
         item = self.plot.getPlotItem()
-        for j in range(m):
+        for j, name in enumerate(mode_names(lam)):
             c = style.SLOW_MODE_COLOURS[j % len(style.SLOW_MODE_COLOURS)]
-            actual = pg.PlotDataItem(pen=pg.mkPen(c, width=2.5), name=f"mode λ = {lam[j]:.3g}")
+            actual = pg.PlotDataItem(pen=pg.mkPen(c, width=2.5), name=name)
             pred = pg.PlotDataItem(pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DashLine))
             actual.setZValue(10)
             item.addItem(actual)

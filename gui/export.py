@@ -24,10 +24,51 @@ from PySide6.QtWidgets import QGraphicsItem
 from engine.errors import InputError
 from engine.fileio import check_writable, write_atomic
 
+from . import style
+
 
 PDF_DPI = 96                 # logical pixels per inch (an image's): SVG and PDF text match PNG
 FIGURE_SIZE = (800, 520)     # logical pixels: a figure's shape, whatever the window's layout
 PNG_SCALE = 2.0              # device pixels per logical pixel: 1600 × 1040 PNGs
+LEGEND_PLACES = ("below", "right", "off")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """How a figure is exported: its size in logical pixels (96 per inch), the PNG's
+    resolution, a text scale and where the legend goes. The default is the export menus'."""
+    width: float = FIGURE_SIZE[0]
+    height: float = FIGURE_SIZE[1]
+    dpi: float = PDF_DPI * PNG_SCALE
+    font_scale: float = 1.0
+    legend: str = "below"
+
+    def __post_init__(self):
+        if not (100 <= self.width <= 20000 and 100 <= self.height <= 20000):
+            raise InputError(f"a figure must be 100 to 20000 px (about 1 to 200 in) a side, "
+                             f"got {self.width:g} × {self.height:g}")
+        if not 24 <= self.dpi <= 2400:
+            raise InputError(f"the resolution must be 24 to 2400 dpi, got {self.dpi:g}")
+        if not 0.25 <= self.font_scale <= 6:
+            raise InputError(f"the text scale must be 0.25 to 6, got {self.font_scale:g}")
+        if self.legend not in LEGEND_PLACES:
+            raise InputError(f"the legend goes {', '.join(LEGEND_PLACES)}; got {self.legend!r}")
+
+    @classmethod
+    def inches(cls, width: float, height: float, **kw) -> "Figure":
+        return cls(width * PDF_DPI, height * PDF_DPI, **kw)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(round(self.width)), int(round(self.height))
+
+    @property
+    def png_size(self) -> tuple[int, int]:
+        scale = self.dpi / PDF_DPI
+        return int(round(self.width * scale)), int(round(self.height * scale))
+
+
+DEFAULT_FIGURE = Figure()
 
 
 @contextmanager
@@ -74,7 +115,8 @@ def image_to_png_bytes(image: QImage) -> bytes:
     return bytes(ba.data())
 
 
-def render_figure(plot: pg.PlotWidget, painter: QPainter, target: QRectF) -> None:
+def render_figure(plot: pg.PlotWidget, painter: QPainter, target: QRectF,
+                  figure: Figure = DEFAULT_FIGURE) -> None:
     """Paint the plot, laid out at the figure size, into `target` of any paint device.
 
     PNG, SVG and PDF all come through here, so their geometry is the same by construction:
@@ -82,7 +124,7 @@ def render_figure(plot: pg.PlotWidget, painter: QPainter, target: QRectF) -> Non
     and markers scale with the resolution) and the scene is rendered. pyqtgraph's own SVG
     exporter serialises each item with its on-screen transform instead, which put the data of
     a figure laid out at another size in the wrong place."""
-    with figure_shape(plot), legends_scale_with_the_figure(plot):
+    with figure_shape(plot, figure.size), legends_scale_with_the_figure(plot):
         item = plot.getPlotItem()
         source = item.sceneBoundingRect()
         exporter = pg_exporters.ImageExporter(item)       # only for its export-mode switch
@@ -97,16 +139,19 @@ def render_figure(plot: pg.PlotWidget, painter: QPainter, target: QRectF) -> Non
             exporter.setExportMode(False)
 
 
-def plot_image(plot: pg.PlotWidget, scale: float = PNG_SCALE) -> QImage:
-    """The figure as an image, `scale` device pixels per logical pixel, on white."""
-    w, h = (int(round(v * scale)) for v in FIGURE_SIZE)
+def plot_image(plot: pg.PlotWidget, figure: Figure = DEFAULT_FIGURE) -> QImage:
+    """The figure as an image of figure.png_size pixels, on white."""
+    w, h = figure.png_size
     image = QImage(w, h, QImage.Format.Format_ARGB32)
     image.fill(pg.mkColor("w"))
     painter = QPainter(image)
     try:
-        render_figure(plot, painter, QRectF(0, 0, w, h))
+        render_figure(plot, painter, QRectF(0, 0, w, h), figure)
     finally:
         painter.end()
+    dots = int(round(figure.dpi / 0.0254))            # written into the PNG: prints at its size
+    image.setDotsPerMeterX(dots)
+    image.setDotsPerMeterY(dots)
     if image.isNull():
         raise InputError("the plot could not be rendered")
     return image
@@ -127,9 +172,9 @@ def legends_scale_with_the_figure(plot: pg.PlotWidget):
             i.setFlag(flag, True)
 
 
-def export_png(plot: pg.PlotWidget, path, scale: float = PNG_SCALE) -> QSize:
+def export_png(plot: pg.PlotWidget, path, figure: Figure = DEFAULT_FIGURE) -> QSize:
     _check(path)
-    image = plot_image(plot, scale)
+    image = plot_image(plot, figure)
     _write_bytes(path, image_to_png_bytes(image))
     return image.size()
 
@@ -141,11 +186,11 @@ def _buffer() -> tuple[QByteArray, QBuffer]:
     return ba, buf
 
 
-def svg_bytes(plot: pg.PlotWidget) -> bytes:
-    """The figure as SVG (vectors and text), FIGURE_SIZE pixels, through QSvgGenerator."""
+def svg_bytes(plot: pg.PlotWidget, figure: Figure = DEFAULT_FIGURE) -> bytes:
+    """The figure as SVG (vectors and text), figure.size pixels, through QSvgGenerator."""
     from PySide6.QtSvg import QSvgGenerator
 
-    w, h = FIGURE_SIZE
+    w, h = figure.size
     ba, buf = _buffer()
     gen = QSvgGenerator()
     gen.setOutputDevice(buf)
@@ -155,7 +200,7 @@ def svg_bytes(plot: pg.PlotWidget) -> bytes:
     gen.setTitle("Hessian Explorer figure")
     painter = QPainter(gen)
     try:
-        render_figure(plot, painter, QRectF(0, 0, w, h))
+        render_figure(plot, painter, QRectF(0, 0, w, h), figure)
     finally:
         painter.end()
     buf.close()
@@ -166,12 +211,12 @@ def svg_bytes(plot: pg.PlotWidget) -> bytes:
 
 
 
-def pdf_bytes(plot: pg.PlotWidget) -> bytes:
+def pdf_bytes(plot: pg.PlotWidget, figure: Figure = DEFAULT_FIGURE) -> bytes:
     """The figure as a one-page PDF (vectors and text) of the figure's size at 96 px per inch."""
     from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
     from PySide6.QtCore import QMarginsF, QSizeF
 
-    w, h = FIGURE_SIZE
+    w, h = figure.size
     ba, buf = _buffer()
     writer = QPdfWriter(buf)
     writer.setResolution(PDF_DPI)
@@ -181,7 +226,7 @@ def pdf_bytes(plot: pg.PlotWidget) -> bytes:
     writer.setPageLayout(QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
     painter = QPainter(writer)
     try:
-        render_figure(plot, painter, QRectF(0, 0, writer.width(), writer.height()))
+        render_figure(plot, painter, QRectF(0, 0, writer.width(), writer.height()), figure)
     finally:
         painter.end()
     buf.close()
@@ -191,14 +236,14 @@ def pdf_bytes(plot: pg.PlotWidget) -> bytes:
     return data
 
 
-def export_svg(plot: pg.PlotWidget, path) -> None:
+def export_svg(plot: pg.PlotWidget, path, figure: Figure = DEFAULT_FIGURE) -> None:
     _check(path)
-    _write_bytes(path, svg_bytes(plot))
+    _write_bytes(path, svg_bytes(plot, figure))
 
 
-def export_pdf(plot: pg.PlotWidget, path) -> None:
+def export_pdf(plot: pg.PlotWidget, path, figure: Figure = DEFAULT_FIGURE) -> None:
     _check(path)
-    _write_bytes(path, pdf_bytes(plot))
+    _write_bytes(path, pdf_bytes(plot, figure))
 
 
 def export_csv(path, header: str, table: np.ndarray, comment: str = "") -> None:
@@ -238,7 +283,7 @@ class Format:
     extension: str
     menu_text: str
     file_filter: str
-    write: Callable[[object, str, dict], None] = None     # (view, path, config)
+    write: Callable[[object, str, dict, Figure], None] = None     # (view, path, config, figure)
 
 
 def _comment(view, config: dict) -> str:
@@ -246,24 +291,24 @@ def _comment(view, config: dict) -> str:
             "config: " + json.dumps(config, separators=(",", ":")))
 
 
-def _write_png(view, path, config) -> None:
-    export_png(view.figure, path)
+def _write_png(view, path, config, figure) -> None:
+    export_png(view.figure, path, figure)
 
 
-def _write_svg(view, path, config) -> None:
-    export_svg(view.figure, path)
+def _write_svg(view, path, config, figure) -> None:
+    export_svg(view.figure, path, figure)
 
 
-def _write_pdf(view, path, config) -> None:
-    export_pdf(view.figure, path)
+def _write_pdf(view, path, config, figure) -> None:
+    export_pdf(view.figure, path, figure)
 
 
-def _write_csv(view, path, config) -> None:
+def _write_csv(view, path, config, figure) -> None:
     header, table = view.csv_table()
     export_csv(path, header, table, comment=_comment(view, config))
 
 
-def _write_npz(view, path, config) -> None:
+def _write_npz(view, path, config, figure) -> None:
     arrays = dict(view.export_arrays())
     arrays["config_json"] = json.dumps(config)
     export_npz(path, arrays)
@@ -278,9 +323,37 @@ FORMATS: dict[str, Format] = {f.extension: f for f in (
 )}
 
 
-def export_view(view, fmt: str, path, config: dict) -> None:
+def export_view(view, fmt: str, path, config: dict, figure: Figure = DEFAULT_FIGURE) -> None:
     """Write one view in one of FORMATS (InputError for an unknown format or a bad path)."""
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     view.readout.hide()                  # the hover read-out is not part of a figure
-    FORMATS[fmt].write(view, path, config)
+    with figure_style(view, figure):
+        FORMATS[fmt].write(view, path, config, figure)
+
+
+@contextmanager
+def figure_style(view, figure: Figure):
+    """The view's text scale and legend place for one export, then back as on screen."""
+    plot = view.figure
+    if figure.font_scale == 1.0 and figure.legend == "below":
+        yield
+        return
+    item, legend = plot.getPlotItem(), plot.getPlotItem().legend
+    plot._figure_text_scale, plot._legend_place = figure.font_scale, figure.legend
+    if figure.legend == "right":                 # beside the plot area, one column
+        item.layout.removeItem(legend)
+        item.layout.addItem(legend, 2, 3)
+        legend.setColumnCount(1)
+    try:
+        style.apply_fonts(plot)
+        view.refresh()                           # the legend is rebuilt at the new size
+        legend.setVisible(figure.legend != "off" and bool(legend.items))
+        yield
+    finally:
+        del plot._figure_text_scale, plot._legend_place
+        if figure.legend == "right":
+            item.layout.removeItem(legend)
+            item.layout.addItem(legend, style.LEGEND_ROW, 1)
+        style.apply_fonts(plot)
+        view.refresh()

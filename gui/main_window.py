@@ -22,6 +22,7 @@ from . import export, style
 from .config import default_config, load_config, normalize, save_config, view_options
 from .config_panel import ConfigPanel
 from .engine_process import POOL
+from .figure_dialog import FigureDialog
 from .lesson_panel import LessonPanel
 from .presets import find_preset, list_presets
 from .run_controller import RunController, spectrum_key
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
         self.confirm_close_answer: bool | None = None   # tests: answer the close question
         self.presentation = False
         self._lesson_tabbed = False
+        self.figure = export.DEFAULT_FIGURE         # how figures are exported (Figure… dialog)
         self._focused = "all"
         self._docks_before: dict = {}
         self.controller = RunController(self)
@@ -192,6 +194,9 @@ class MainWindow(QMainWindow):
             sub = export_menu.addMenu(view.title)
             for fmt in export.FORMATS.values():
                 self._action(sub, fmt.menu_text, lambda _=False, v=name, f=fmt.extension: self.export_dialog(v, f))
+            sub.addSeparator()
+            self._action(sub, "Figure… (size, resolution, text, legend)",
+                         lambda _=False, v=name: self.figure_dialog(v))
             view.set_export_actions(sub.actions())        # the plot's right-click menu too
         export_menu.addSeparator()
         self._action(export_menu, "Window screenshot as PNG…", lambda: self.export_dialog("window", "png"))
@@ -578,10 +583,21 @@ class MainWindow(QMainWindow):
         if what == "window":
             write = lambda: export.save_widget_png(self, path)        # noqa: E731
         else:
-            write = lambda: export.export_view(self.views[what], fmt, path, self.config())  # noqa: E731
+            write = lambda: export.export_view(self.views[what], fmt, path, self.config(),  # noqa: E731
+                                               self.figure)
         if not self._write(path, write):
             return False
         self.statusBar().showMessage(f"wrote {path}", 5000)
+        return True
+
+    def figure_dialog(self, what: str, dialog: FigureDialog | None = None) -> bool:
+        """File → Export → view → Figure…: choose the figure's shape, then where to write it.
+        The choice stays for later figure exports. (Tests pass a filled-in dialog.)"""
+        dialog = dialog or FigureDialog(self.figure, ["png", "svg", "pdf"], self)
+        if dialog.result() != FigureDialog.DialogCode.Accepted and dialog.exec() != FigureDialog.DialogCode.Accepted:
+            return False
+        self.figure = dialog.figure()
+        self.export_dialog(what, dialog.chosen_format())
         return True
 
     def export_dialog(self, what: str, fmt: str) -> None:

@@ -35,8 +35,10 @@ _line_scale = 1.0
 _plots = weakref.WeakSet()  # every plot made here, so that the text size can change at once
 
 
-def pt(size: float) -> float:
-    return round(size * _scale, 1)
+def pt(size: float, plot=None) -> float:
+    """A point size at the current text scale (and the plot's own figure scale, if any)."""
+    extra = getattr(plot, "_figure_text_scale", 1.0) if plot is not None else 1.0
+    return round(size * _scale * extra, 1)
 
 
 def text_scale() -> float:
@@ -88,13 +90,13 @@ def apply_fonts(plot: pg.PlotWidget) -> None:
     """(Re)apply the text sizes: ticks, title, and — at their next update — labels and legend."""
     item = plot.getPlotItem()
     tick_font = QFont()
-    tick_font.setPointSizeF(pt(TICK_PT))
+    tick_font.setPointSizeF(pt(TICK_PT, plot))
     for name in ("left", "bottom"):
         item.getAxis(name).setTickFont(tick_font)
     if plot._title:
-        item.setTitle(plot._title, size=f"{pt(TITLE_PT)}pt", color="k")
+        item.setTitle(plot._title, size=f"{pt(TITLE_PT, plot)}pt", color="k")
         shrinkable(item.titleLabel)               # a long title is cut, the plot is not
-    item.legend.opts["labelTextSize"] = f"{pt(LEGEND_PT)}pt"
+    item.legend.opts["labelTextSize"] = f"{pt(LEGEND_PT, plot)}pt"
     labels = getattr(plot, "_labels", None)
     plot._labels = None
     plot._legend_items = None
@@ -179,7 +181,7 @@ def apply_scales(plot: pg.PlotWidget) -> None:
             font = text.textItem.font()
             size = font.pointSizeF() if font.pointSizeF() > 0 else 10.0
             base = _scaled(text, "font", size)
-            target = round(base * _scale, 1)
+            target = round(base * _scale * getattr(plot, "_figure_text_scale", 1.0), 1)
             if abs(size - target) > 1e-9:
                 font.setPointSizeF(target)
                 text.setFont(font)
@@ -203,7 +205,7 @@ def set_labels(plot: pg.PlotWidget, x: str, y: str) -> None:
     if getattr(plot, "_labels", None) == (x, y):
         return
     plot._labels = (x, y)
-    style = {"font-size": f"{pt(LABEL_PT)}pt", "color": "#000"}
+    style = {"font-size": f"{pt(LABEL_PT, plot)}pt", "color": "#000"}
     item = plot.getPlotItem()
     item.setLabel("bottom", x, **style)
     item.setLabel("left", y, **style)
@@ -246,7 +248,7 @@ def fit_legend(plot: pg.PlotWidget) -> None:
     one column texts cut with "…" — an over-wide legend would widen the plot beyond its window
     and push the data out of sight."""
     legend = plot.getPlotItem().legend
-    if not legend.items:
+    if not legend.items or getattr(plot, "_legend_place", "below") != "below":
         return
     item = plot.getPlotItem()
     # the widget's width, not the view box's: an over-wide legend has widened the box already

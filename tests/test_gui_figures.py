@@ -90,3 +90,65 @@ def test_svg_and_pdf_exports_put_everything_where_the_png_has_it(qtbot, tmp_path
         window.confirm_close_answer = True
         window.close()
         assert shutdown(timeout_ms=5000)
+
+
+def test_the_figure_dialog_sets_size_resolution_text_and_legend(qtbot, tmp_path, monkeypatch):
+    import re
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from engine.errors import InputError
+    from gui.export import Figure
+    from gui.figure_dialog import FigureDialog
+
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        with qtbot.waitSignal(window.run_finished, timeout=60_000):
+            window.load_preset("03_quadratic")
+        target = {}
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target["path"]), ""))
+
+        def export(fmt, unit="in", w=4.0, h=3.0, dpi=300, scale=1.0, legend="below"):
+            d = FigureDialog(window.figure, ["png", "svg", "pdf"], window)
+            d.unit.setCurrentIndex(d.unit.findData(unit))
+            d.width_box.setValue(w)
+            d.height_box.setValue(h)
+            d.dpi.setValue(dpi)
+            d.font_scale.setValue(scale)
+            d.legend.setCurrentIndex(d.legend.findData(legend))
+            d.format.setCurrentIndex(d.format.findData(fmt))
+            d._accept()
+            target["path"] = tmp_path / f"f{len(list(tmp_path.iterdir()))}.{fmt}"
+            assert window.figure_dialog("spectrum", d), window.error_text()
+            return target["path"]
+
+        png = QImage(str(export("png")))
+        assert (png.width(), png.height()) == (1200, 900)                 # 4 × 3 in at 300 dpi
+        assert round(png.dotsPerMeterX() * 0.0254) == 300
+        pdf = pdfium.PdfDocument(str(export("pdf")))[0]
+        assert (round(pdf.get_width()), round(pdf.get_height())) == (288, 216)   # points
+        plain, big, off = (export("svg", "px", 800, 520, scale=s, legend=lg).read_text()
+                           for s, lg in ((1.0, "below"), (2.0, "below"), (1.0, "off")))
+
+        def largest_font(svg):
+            return max(float(x) for x in re.findall(r'font-size="([0-9.]+)', svg))
+
+        assert largest_font(big) == pytest.approx(2 * largest_font(plain), rel=0.1)
+        assert "zero modes" in plain and "zero modes" not in off         # the legend's text
+        right = export("svg", "px", 800, 520, legend="right").read_text()
+        assert "zero modes" in right
+        # back to the screen: the legend is below the plot again, at the screen's text size
+        assert window.spectrum_view.plot.getPlotItem().legend.isVisible()
+        with pytest.raises(InputError, match="100 to 20000"):
+            Figure(50, 50)
+        d = FigureDialog(window.figure, ["png"], window)
+        d.unit.setCurrentIndex(d.unit.findData("in"))
+        d.width_box.setValue(0.1)
+        d._accept()
+        assert d.result() != FigureDialog.DialogCode.Accepted and "100 to 20000" in d.error.text()
+    finally:
+        window.confirm_close_answer = True
+        window.close()
+        assert shutdown(timeout_ms=5000)

@@ -61,9 +61,10 @@ def test_hover_reads_out_the_data_under_the_mouse(window, qtbot):
 
 def test_the_right_click_menu_exports_like_the_file_menu(window):
     for view in window.views.values():
-        texts = [a.text() for a in view.plot.scene().contextMenu]
+        texts = [a.text() for a in view.plot.scene().contextMenu if not a.isSeparator()]
         assert texts == ["Figure as PNG…", "Figure as SVG…", "Figure as PDF…",
-                         "Plotted data as CSV…", "Plotted data as NPZ…"]
+                         "Plotted data as CSV…", "Plotted data as NPZ…",
+                         "Figure… (size, resolution, text, legend)"]
         assert view.plot.getPlotItem().getContextMenus(None) is None    # no "Plot Options"
 
 

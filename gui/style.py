@@ -151,28 +151,28 @@ def _scaled(obj, attr: str, current: float) -> float:
     return base
 
 
+def _thicken(item, pen: QPen) -> None:
+    """Give `item` its own pen at line_scale() times its unscaled width."""
+    if pen.style() == QtCore.Qt.PenStyle.NoPen:
+        return
+    base = _scaled(item, "pen", pen.widthF())
+    target = base if _line_scale == 1.0 else max(base, 1.0) * _line_scale
+    if abs(pen.widthF() - target) > 1e-9:
+        pen.setWidthF(target)
+        item.setPen(pen)
+    item._hx_pen = (base, target)
+
+
 def apply_scales(plot: pg.PlotWidget) -> None:
     """Lines `line_scale()` times as thick and in-plot texts (line labels, messages) at the
     text scale: pyqtgraph sizes these per item, so the items are visited after every redraw."""
     for item in plot.getPlotItem().items:
         texts = []
         if isinstance(item, pg.PlotDataItem):
-            pen = pg.mkPen(item.opts["pen"]) if item.opts["pen"] is not None else None
-            if pen is not None and pen.style() != QtCore.Qt.PenStyle.NoPen:
-                base = _scaled(item, "pen", pen.widthF())
-                target = base if _line_scale == 1.0 else max(base, 1.0) * _line_scale
-                if abs(pen.widthF() - target) > 1e-9:
-                    pen.setWidthF(target)
-                    item.setPen(pen)
-                item._hx_pen = (base, target)
+            if item.opts["pen"] is not None:
+                _thicken(item, pg.mkPen(item.opts["pen"]))
         elif isinstance(item, pg.InfiniteLine):
-            pen = QPen(item.pen)
-            base = _scaled(item, "pen", pen.widthF())
-            target = base if _line_scale == 1.0 else max(base, 1.0) * _line_scale
-            if abs(pen.widthF() - target) > 1e-9:
-                pen.setWidthF(target)
-                item.setPen(pen)
-            item._hx_pen = (base, target)
+            _thicken(item, QPen(item.pen))
             if item.label is not None:
                 texts.append(item.label)
         elif isinstance(item, pg.TextItem):

@@ -73,6 +73,12 @@ class DynamicsView(View):
     def _build(self) -> None:
         item = self.plot.getPlotItem()
         item.setLogMode(x=False, y=True)
+        # A log step axis labels the decades only: pyqtgraph labels 2·10³, 3·10³, … as well,
+        # and on a wide plot they run into each other.
+        axis = item.getAxis("bottom")
+        all_strings = axis.logTickStrings
+        axis.logTickStrings = lambda values, scale, spacing: [
+            text if abs(v - round(v)) < 1e-9 else "" for v, text in zip(values, all_strings(values, scale, spacing))]
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         self.loss_item = pg.PlotDataItem(pen=pg.mkPen(style.BLACK, width=3), name="loss L(t)")

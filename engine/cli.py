@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import pkgutil
 import sys
+import warnings
 from pathlib import Path
 from importlib import import_module
+
+import numpy as np
 
 from . import commands
 from .errors import Cancelled, InputError
@@ -52,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "two-layer teacher-student network at its optimum (arXiv 2512.15606). "
                      "Without a subcommand the desktop application opens."),
         formatter_class=HelpFormatter)
+    parser.add_argument("--debug", action="store_true",
+                        help="on an unexpected error, show the Python traceback (and turn "
+                             "numerical warnings into errors)")
     parser.add_argument("--preset", metavar="NAME",
                         help="GUI: load resources/presets/NAME.json at start")
     parser.add_argument("--config", metavar="FILE.json",
@@ -78,18 +84,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    """Run a subcommand inside the command line's one error boundary: every failure is one
+    line on standard error (what is wrong, how to fix it) and exit status 2; warnings (numpy's
+    overflow notes) never reach the user; a bug gets one line and a hint, its traceback only
+    with --debug."""
     module = import_module(f"engine.commands.{args.command}")
+    debug = bool(getattr(args, "debug", False))
     try:
-        return module.run(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error" if debug else "ignore")
+            return module.run(args)
     except InputError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
+        return _fail(str(exc))
     except MemoryError:
-        sys.stderr.write("error: out of memory; use fewer samples, smaller sizes or --population\n")
-        return 2
+        return _fail("out of memory; use fewer samples, smaller sizes or --population")
+    except OSError as exc:
+        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        return _fail(f"cannot read or write{where}: {exc.strerror or exc}; check the path, its "
+                     "permissions and the free disk space")
+    except np.linalg.LinAlgError as exc:
+        return _fail(f"the linear algebra did not converge ({exc}); the weights or coefficients "
+                     "are probably too large or degenerate, try smaller ones")
+    except FloatingPointError as exc:
+        return _fail(f"the computation overflowed ({exc}); use smaller weights or coefficients")
     except Cancelled:
         sys.stderr.write("cancelled\n")
         return 130
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted; nothing was written\n")
         return 130
+    except Exception as exc:  # a bug: still one line, unless --debug asks for the traceback
+        if debug:
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return _fail(f"unexpected {exc.__class__.__name__}: {first} — this is a bug; please "
+                     "report it with the command line (run again with --debug for details)")
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"error: {message}\n")
+    return 2

@@ -14,17 +14,34 @@ import numpy as np
 from .errors import InputError
 
 
-def check_writable(path: str | Path) -> Path:
-    """Fail early (before any computation) if `path` cannot be written."""
+def check_writable(path: str | Path, inputs=()) -> Path:
+    """Fail early (before any computation) if `path` cannot be written, or writing it would
+    destroy one of the `inputs` (files the run reads) or something that is not a plain file."""
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
+    if len(p.name.encode("utf-8", "surrogateescape")) > 255:
+        raise InputError(f"the file name {p.name[:40]!r}… is longer than 255 bytes; shorten it")
+    for source in inputs:
+        if source is not None and _same_file(p, Path(source)):
+            raise InputError(f"output path {str(p)!r} is also an input of this run; writing it "
+                             "would destroy that input: choose another output name")
     if p.is_dir():
         raise InputError(f"output path {str(p)!r} is a folder; give a file name")
+    if p.exists() and not p.is_file():
+        raise InputError(f"output path {str(p)!r} is not a regular file (a device or a pipe); "
+                         "give a file name")
     if not folder.is_dir():
         raise InputError(f"cannot write {str(p)!r}: folder {str(folder)!r} does not exist")
     if not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
         raise InputError(f"cannot write {str(p)!r}: permission denied; choose another path")
     return p
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
 
 
 def _umask() -> int:
@@ -35,7 +52,8 @@ def _umask() -> int:
 
 def write_atomic(path: str | Path, write: Callable[[object], None], binary: bool = False) -> None:
     p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix="." + p.name + ".", suffix=".tmp", dir=p.parent or ".")
+    # a short temporary name: any legal output name (up to 255 bytes) stays legal
+    fd, tmp = tempfile.mkstemp(prefix=".hx-", suffix=".tmp", dir=p.parent or ".")
     try:
         os.chmod(tmp, 0o666 & ~_umask())     # mkstemp makes it private; outputs are ordinary files
         with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:

@@ -85,7 +85,7 @@ def _error(message: str) -> int:
     return 2
 
 
-def headless_outputs(screenshot: str | None, exports) -> list[tuple[str, str, str]]:
+def headless_outputs(screenshot: str | None, exports, inputs=()) -> list[tuple[str, str, str]]:
     """(what, format, path) for --screenshot and every --export VIEW FILE; InputError for a
     view or an extension that does not exist, or a path that cannot be written."""
     from engine.fileio import check_writable
@@ -109,7 +109,7 @@ def headless_outputs(screenshot: str | None, exports) -> list[tuple[str, str, st
     if len(set(paths)) < len(paths):
         raise InputError("two outputs name the same file; give each --export its own file")
     for _, _, path in outputs:
-        check_writable(path)
+        check_writable(path, inputs=inputs)
     return outputs
 
 
@@ -142,11 +142,13 @@ def run_gui(args) -> int:
         from .config import load_config
         from .presets import find_preset
 
-        if preset:
-            find_preset(preset).config()
-        if config_path:
-            load_config(config_path)
-        outputs = headless_outputs(getattr(args, "screenshot", None), getattr(args, "export", None))
+        config = find_preset(preset).config() if preset else \
+            load_config(config_path) if config_path else {"dynamics": {}}
+        # the files the run reads: no output may overwrite one of them
+        inputs = (config_path, config.get("weights"), config.get("inputs"),
+                  config["dynamics"].get("init_file"))
+        outputs = headless_outputs(getattr(args, "screenshot", None), getattr(args, "export", None),
+                                   inputs=inputs)
         size = window_size(getattr(args, "window_size", None))
     except InputError as exc:
         return _error(str(exc))

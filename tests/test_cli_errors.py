@@ -84,3 +84,46 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path):
         pytest.skip("the run finished before the signal arrived")
     assert proc.returncode == 130 and "Traceback" not in stderr, stderr
     assert [l for l in stderr.splitlines() if l.strip()] == ["interrupted; nothing was written"]
+
+
+def test_no_output_may_overwrite_an_input_or_a_device(tmp_path):
+    from engine.model import Teacher, save_teacher
+
+    x = tmp_path / "x.npy"
+    np.save(x, np.random.default_rng(0).standard_normal((30, 2)))
+    w = tmp_path / "w.npz"
+    save_teacher(w, Teacher(np.eye(2), np.ones(2)))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    cases = [
+        ["spectrum", "--activation", "erf", "--ni", 2, "--nh", 2, "--inputs", x, "--json", x],
+        ["spectrum", "--activation", "erf", "--ni", 2, "--nh", 2, "--weights", w, "--json", w],
+        ["dynamics", "--activation", "erf", "--ni", 2, "--nh", 2, "--inputs", x, "--lr", "auto",
+         "--steps", 3, "--json", tmp_path / ".." / tmp_path.name / "x.npy"],
+        ["spectrum", "--activation", "erf", "--ni", 2, "--nh", 2, "--json", "/dev/null"],
+    ]
+    for argv in cases:
+        r = subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, argv)],
+                           capture_output=True, text=True, timeout=60, cwd=ROOT)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1, (argv, r.stderr)
+        assert "input of this run" in lines[0] or "not a regular file" in lines[0], lines
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before     # untouched
+    cfg = tmp_path / "c.json"
+    cfg.write_text('{"activation": "cubic", "ni": 3, "nh": 2}')
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "--config", cfg, "--screenshot", cfg],
+                       capture_output=True, text=True, timeout=60, cwd=ROOT,
+                       env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert r.returncode == 2 and "input of this run" in r.stderr
+    assert cfg.read_text() == '{"activation": "cubic", "ni": 3, "nh": 2}'
+
+
+def test_a_long_legal_file_name_is_written(tmp_path):
+    out = tmp_path / ("s" * 250 + ".json")
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), *ARGS, "--json", str(out)],
+                       capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert out.is_file() and [p.name for p in tmp_path.iterdir()] == [out.name]
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), *ARGS, "--json",
+                        str(tmp_path / ("s" * 260 + ".json"))], capture_output=True, text=True,
+                       timeout=60, cwd=ROOT)
+    assert r.returncode == 2 and "longer than 255 bytes" in r.stderr

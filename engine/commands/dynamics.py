@@ -56,7 +56,7 @@ def dynamics_config_from_args(args: argparse.Namespace) -> DynamicsConfig:
 
 def run(args: argparse.Namespace) -> int:
     problem = prepare_dynamics(config_from_args(args, rtol=args.rtol), dynamics_config_from_args(args))
-    check_writable(args.json)
+    check_writable(args.json, inputs=(args.weights, args.inputs, args.init_file))
     bar = ProgressBar()
     try:
         state = JobState(bar)

@@ -49,7 +49,7 @@ def result_document(problem: Problem, results: list[TeacherResult]) -> dict:
 def run(args: argparse.Namespace) -> int:
     problem = prepare(config_from_args(args, teachers=args.teachers, rtol=args.rtol,
                                        quadrature_nodes=args.nodes))
-    check_writable(args.json)
+    check_writable(args.json, inputs=(args.weights, args.inputs))
     bar = ProgressBar()
     start = time.perf_counter()
     try:

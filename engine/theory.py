@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .ensemble import Problem
+from .errors import InputError
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,19 @@ def theory_curve(choice: LawChoice) -> TheoryCurve:
 
 
 def theory_record(problem: Problem, spectra) -> dict:
-    """The `theory` block of a spectrum result: the law used and its KS distance to the run."""
+    """The `theory` block of a spectrum result: the law used and its KS distance to the run.
+    A teacher the laws do not cover (‖W2‖² = 0: no shift, nothing to compare) gets the reason
+    instead of a distance — the spectrum itself is still the result."""
     choice = law_choice(problem)
     if choice.needs_teacher:
         choice = choice.with_teacher_s(spectra[0].w2_norm_sq)
-    law = choice.law()
+    try:
+        if choice.kind == "conditional" and not choice.s > 0:
+            raise InputError("‖W2‖² = 0: the teacher's output is zero and no random-matrix law "
+                             "describes its spectrum")
+        law = choice.law()
+    except InputError as exc:
+        return {"law": None, "law_kind": choice.kind, "ks_distance": None,
+                "n_eigenvalues": int(choice.eigenvalues(spectra).size), "unavailable": str(exc)}
     return {"law": law.label, "law_kind": choice.kind, "ks_distance": choice.ks_distance(law, spectra),
             "n_eigenvalues": int(choice.eigenvalues(spectra).size)}

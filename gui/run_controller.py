@@ -159,7 +159,8 @@ class RunController(QObject):
         self._pending_dynamics = plan.dynamics
         self.started.emit(plan)
         self._theory_waits = plan.theory is not None and plan.theory.needs_teacher
-        if plan.theory is not None and not self._theory_waits:
+        if plan.theory is not None and not self._theory_waits and \
+                not (plan.theory.kind == "conditional" and not plan.theory.s > 0):
             self._submit(TheoryRequest(plan.theory))
         self._submit(SpectrumRequest(plan.computed))
         return True
@@ -208,7 +209,8 @@ class RunController(QObject):
             self.first_spectrum = result.spectrum
             if self._theory_waits:
                 self._theory_waits = False
-                self._submit(TheoryRequest(self.plan.theory.with_teacher_s(result.spectrum.w2_norm_sq)))
+                if result.spectrum.w2_norm_sq > 0:     # ‖W2‖² = 0: no law describes it
+                    self._submit(TheoryRequest(self.plan.theory.with_teacher_s(result.spectrum.w2_norm_sq)))
             if self._pending_dynamics is None and DynamicsRequest.name not in self._jobs \
                     and self.plan.expected is not None:
                 self.start_expected(self.plan.expected)

@@ -82,3 +82,14 @@ def test_with_fewer_samples_than_inputs_each_teacher_gives_n_eigenvalues():
 
 def test_nonlinear_networks_have_no_law():
     assert law_choice(prepare(SpectrumConfig("erf", 3, 2, teachers=2))) is None
+
+
+def test_a_teacher_with_zero_w2_is_a_result_without_a_law(tmp_path):
+    path = tmp_path / "w.npz"
+    save_teacher(path, Teacher(np.array([[1.0, 0.5], [0.2, 0.3]]), np.zeros(2)))
+    problem = prepare(SpectrumConfig("linear", 2, 2, weights=str(path)))
+    s = spectra(problem)
+    record = theory_record(problem, s)
+    assert record["ks_distance"] is None and record["law"] is None
+    assert "‖W2‖² = 0" in record["unavailable"] and record["n_eigenvalues"] == 2
+    assert s[0].rank == 2                       # the spectrum itself: W1ᵀW1 has rank 2

@@ -69,7 +69,8 @@ def summary(path, problem: Problem, doc: dict, seconds: float) -> str:
     pred = doc["predicted_rank"]
     theory = f", predicted {pred}" if pred is not None else f", bound {doc['rank_upper_bound']}"
     top = max(float(t["eigenvalues"][-1]) for t in doc["teachers"])
-    ks = f"; KS {doc['theory']['ks_distance']:.3g} to the {doc['theory']['law_kind']} law" \
-        if "theory" in doc else ""
+    theory_doc = doc.get("theory") or {}
+    ks = f"; KS {theory_doc['ks_distance']:.3g} to the {theory_doc['law_kind']} law" \
+        if theory_doc.get("ks_distance") is not None else ""
     return (f"wrote {path}: {problem.describe()}; rank {rank}/{problem.n_params}{theory}; "
             f"λ_max {top:.4g}{ks} ({seconds:.2f} s)")

@@ -110,9 +110,6 @@ def run_command(args: argparse.Namespace) -> int:
     except Cancelled:
         sys.stderr.write("cancelled\n")
         return 130
-    except KeyboardInterrupt:
-        sys.stderr.write("\ninterrupted; nothing was written\n")
-        return 130
     except Exception as exc:  # a bug: still one line, unless --debug asks for the traceback
         if debug:
             raise

@@ -2,27 +2,12 @@
 rank and histogram, Reset, pre-filled fields, the close question, lessons of saved presets."""
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.ensemble import iter_spectra, prepare
 from gui.config import default_config, load_config, spectrum_config
-from gui.main_window import MainWindow
-from gui.worker import shutdown
 
 RUN_TIMEOUT = 60_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    yield w
-    w.confirm_close_answer = True
-    w.close()
-    assert shutdown(timeout_ms=5000)
 
 
 def run(qtbot, window, **cfg):

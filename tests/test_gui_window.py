@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QMessageBox
 from engine.ensemble import iter_spectra, prepare
 from gui.config import default_config, load_config, spectrum_config
 from gui.main_window import MainWindow
-from tests.engine_side import SpectrumFromVanishedInputs
 from gui.presets import list_presets
-from gui.worker import live_jobs, shutdown
+from gui.worker import live_jobs
+from tests.engine_side import SpectrumFromVanishedInputs
 
 RUN_TIMEOUT = 60_000
 
@@ -36,19 +36,6 @@ def make_config(**kw):
 SMALL = dict(activation="erf", ni=4, nh=3, teachers=3, seed=5)
 # ~0.1 s a teacher on one core: long enough to watch, cancel and close during a run.
 SLOW = dict(activation="erf", ni=10, nh=20, samples=2500, seed=1)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    yield w
-    w.confirm_close_answer = True
-    w.close()
-    assert shutdown(timeout_ms=5000)
 
 
 def run_config(qtbot, window, cfg, timeout=RUN_TIMEOUT):

@@ -115,6 +115,9 @@ def prepare(config: SpectrumConfig) -> Problem:
     s1, s2 = sigmas(ni, nh, config.sigma1, config.sigma2)
     if config.rtol is not None:
         positive(config.rtol, "rtol", "--rtol")
+        if config.rtol >= 1.0:
+            raise InputError(f"rtol must be below 1: it is relative to the largest singular value "
+                             f"(or eigenvalue), so {config.rtol:g} leaves no rank at all; set --rtol")
     if config.quadrature_nodes is not None:
         whole(config.quadrature_nodes, "quadrature nodes", "--nodes")
     teacher = load_teacher(config.weights, ni, nh) if config.weights else None
@@ -202,10 +205,14 @@ def compute_one(problem: Problem, index: int, vectors: bool = False,
     teacher, X = teacher_and_inputs(problem, index)
     state.check()
     cfg = problem.config
-    if X is None:
-        spec = population_spectrum(teacher, problem.act, cfg.rtol, vectors, cfg.quadrature_nodes, state)
-    else:
-        spec = sample_spectrum(teacher, problem.act, X, cfg.rtol, vectors, state)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if X is None:
+            spec = population_spectrum(teacher, problem.act, cfg.rtol, vectors, cfg.quadrature_nodes, state)
+        else:
+            spec = sample_spectrum(teacher, problem.act, X, cfg.rtol, vectors, state)
+    if not (np.all(np.isfinite(spec.eigenvalues)) and np.isfinite(spec.rank_tolerance)):
+        raise InputError("the Hessian is not finite in float64 (g or its derivatives overflow "
+                         "at these weights); use smaller coefficients, weights or --sigma1")
     return TeacherResult(index, teacher, spec, X)
 
 

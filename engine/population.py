@@ -54,8 +54,10 @@ def quadrature_rule(teacher: Teacher, act: Activation, nodes: int | None = None)
         return hermite_rule(q) + (q,)
     if nodes is None:
         widest = float(np.max(np.einsum("jk,jk->j", teacher.W1, teacher.W1)))
-        h = TRAPEZOID_SPACING / math.sqrt(max(1.0, widest))
-        nodes = min(MAX_NODES, 2 * math.ceil(TRAPEZOID_HALF_WIDTH / h) + 1)
+        h = TRAPEZOID_SPACING / math.sqrt(max(1.0, widest)) if math.isfinite(widest) else 0.0
+        nodes = MAX_NODES if h <= 0.0 else min(MAX_NODES, 2 * math.ceil(TRAPEZOID_HALF_WIDTH / h) + 1)
+    if nodes < 3:                 # no spacing to speak of: the 1- or 2-point Gaussian rule
+        return hermite_rule(nodes) + (nodes,)
     return trapezoid_rule(nodes) + (nodes,)
 
 

@@ -127,3 +127,26 @@ def test_a_long_legal_file_name_is_written(tmp_path):
                         str(tmp_path / ("s" * 260 + ".json"))], capture_output=True, text=True,
                        timeout=60, cwd=ROOT)
     assert r.returncode == 2 and "longer than 255 bytes" in r.stderr
+
+
+@pytest.mark.parametrize("extra, outcome", [
+    (["--activation", "poly:0,1e200"], "not finite"),            # was exit 0 with null eigenvalues
+    (["--activation", "poly:1e308"], "not finite"),
+    (["--activation", "erf", "--rtol", "1e308"], "rtol must be below 1"),   # was rank 0, null tolerance
+    (["--activation", "erf", "--population", "--sigma1", "1e200"], "error: "),  # was a ZeroDivisionError
+    (["--activation", "erf", "--population", "--nodes", "1"], None),           # was an IndexError
+])
+def test_degenerate_numbers_give_a_result_or_one_line(tmp_path, extra, outcome):
+    out = tmp_path / "o.json"
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "spectrum", "--ni", "2", "--nh", "2",
+                        *extra, "--json", str(out)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert "Traceback" not in r.stderr and "bug" not in r.stderr, r.stderr
+    if outcome is None:
+        import json
+
+        assert r.returncode == 0, r.stderr
+        assert all(np.isfinite(json.loads(out.read_text())["teachers"][0]["eigenvalues"]))
+    else:
+        lines = [l for l in r.stderr.splitlines() if l.startswith("error")]
+        assert r.returncode == 2 and len(lines) == 1 and outcome in lines[0], r.stderr
+        assert not out.exists()

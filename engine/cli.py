@@ -2,8 +2,9 @@
 
 Every subcommand is one module engine/commands/<name>.py with `HELP` (one line),
 `add_arguments(parser)` and `run(args) -> int`; it is found by its file name, so adding a
-subcommand is adding that file (modules whose name starts with "_" hold shared helpers). Errors the user can fix (InputError, argparse mistakes) become one line on
-standard error and exit status 2; nothing is written then.
+subcommand is adding that file (modules whose name starts with "_" hold shared helpers).
+Every failure becomes one line on standard error and exit status 2 (run_command); nothing is
+written then.
 """
 from __future__ import annotations
 

@@ -242,13 +242,9 @@ class _Network:
     def _weights(self, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.W1s + delta[: self.k].reshape(self.nh, self.ni), self.W2s + delta[self.k:]
 
-    def _g(self, U: np.ndarray, slope: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        """(g(U), g'(U) or None: not wanted, or 1 everywhere); may overwrite U."""
-        return self.act.value_and_slope(U, slope)
-
     def loss(self, delta: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
         W1, W2 = self._weights(delta)
-        G0, _ = self._g(X @ W1.T, False)
+        G0, _ = self.act.value_and_slope(X @ W1.T, False)
         r = G0 @ W2
         r -= y
         return 0.5 * float(r @ r) / X.shape[0]
@@ -258,7 +254,7 @@ class _Network:
         """L at θ* + δ on (X, y), writing ∂L/∂θ into `grad` (length P)."""
         n = X.shape[0]
         W1, W2 = self._weights(delta)
-        G0, G1 = self._g(X @ W1.T, True)
+        G0, G1 = self.act.value_and_slope(X @ W1.T, True)
         r = G0 @ W2
         r -= y
         loss = 0.5 * float(r @ r) / n

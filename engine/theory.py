@@ -43,6 +43,11 @@ class LawChoice:
         return replace(self, s=float(s))
 
     @property
+    def has_law(self) -> bool:
+        """False for a teacher with ‖W2‖² = 0: its output is zero and no law describes it."""
+        return not (self.kind == "conditional" and self.s is not None and not self.s > 0)
+
+    @property
     def label(self) -> str:
         where = "N → ∞" if self.samples is None else f"N = {self.samples}"
         if self.kind == "pooled":
@@ -105,15 +110,17 @@ def theory_curve(choice: LawChoice) -> TheoryCurve:
     return TheoryCurve(choice, choice.law())
 
 
-def theory_record(problem: Problem, spectra) -> dict:
-    """The `theory` block of a spectrum result: the law used and its KS distance to the run.
-    A teacher the laws do not cover (‖W2‖² = 0: no shift, nothing to compare) gets the reason
-    instead of a distance — the spectrum itself is still the result."""
+def theory_record(problem: Problem, spectra) -> dict | None:
+    """The `theory` block of a spectrum result: the law used and its KS distance to the run
+    (None for a network theory has no law for). A teacher the laws do not cover (‖W2‖² = 0)
+    gets the reason instead of a distance — the spectrum itself is still the result."""
     choice = law_choice(problem)
+    if choice is None:
+        return None
     if choice.needs_teacher:
         choice = choice.with_teacher_s(spectra[0].w2_norm_sq)
     try:
-        if choice.kind == "conditional" and not choice.s > 0:
+        if not choice.has_law:
             raise InputError("‖W2‖² = 0: the teacher's output is zero and no random-matrix law "
                              "describes its spectrum")
         law = choice.law()

@@ -112,6 +112,10 @@ class RunController(QObject):
         self._theory_waits = False
         self._pending_dynamics: DynamicsProblem | None = None
         self.first_spectrum = None        # teacher 1's Spectrum (the expected curve's input)
+        self._handlers = {SpectrumRequest.name: self._spectrum_result,
+                          TheoryRequest.name: self.theory_ready.emit,
+                          ExpectedRequest.name: self.expected_ready.emit,
+                          DynamicsRequest.name: self._dynamics_item}
 
     # ------------------------------------------------------------------ control
     def is_running(self) -> bool:
@@ -139,7 +143,8 @@ class RunController(QObject):
         self._pending_dynamics = None
         for job in jobs:
             job.cancel()
-        self._ended("cancelled", quiet)
+        if not quiet:              # a run replaced by a new one: started/not_started follows
+            self.finished.emit("cancelled")
 
     def _start(self, config: dict, full: bool) -> bool:
         self.cancel(quiet=True)
@@ -159,9 +164,8 @@ class RunController(QObject):
         self._pending_dynamics = plan.dynamics
         self.started.emit(plan)
         self._theory_waits = plan.theory is not None and plan.theory.needs_teacher
-        if plan.theory is not None and not self._theory_waits and \
-                not (plan.theory.kind == "conditional" and not plan.theory.s > 0):
-            self._submit(TheoryRequest(plan.theory))
+        if plan.theory is not None and not self._theory_waits:
+            self._submit_theory(plan.theory)
         self._submit(SpectrumRequest(plan.computed))
         return True
 
@@ -178,13 +182,17 @@ class RunController(QObject):
         self._submit(ExpectedRequest(self.first_spectrum, **settings))
 
     # ------------------------------------------------------------------ jobs
+    def _submit_theory(self, choice) -> None:
+        if choice.has_law:                     # ‖W2‖² = 0: no law describes the run
+            self._submit(TheoryRequest(choice))
+
     def _submit(self, request) -> None:
         job = Job(request.name, TASK, (request,), self)
         job.result.connect(lambda item, j=job: self._result(j, item))
         job.progress.connect(lambda f, m, j=job: self._progress(j, f, m))
         job.error.connect(lambda m, j=job: self._error(j, m))
         job.finished.connect(lambda s, j=job: self._job_finished(j, s))
-        job.overlay = request.overlay
+        job.request = request
         self._jobs[job.name] = job
         job.start()
         self.busy.emit()
@@ -193,24 +201,19 @@ class RunController(QObject):
         return self._jobs.get(job.name) is job
 
     def _result(self, job: Job, item) -> None:
-        if not self._current(job):
-            return
-        if job.name == SpectrumRequest.name:
-            self._spectrum_result(item)
-        elif job.name == TheoryRequest.name:
-            self.theory_ready.emit(item)
-        elif job.name == ExpectedRequest.name:
-            self.expected_ready.emit(item)
-        elif job.name == DynamicsRequest.name:
-            (self.dynamics_chunk if hasattr(item, "status") else self.dynamics_started).emit(item)
+        if self._current(job):
+            self._handlers[job.name](item)
+
+    def _dynamics_item(self, item) -> None:
+        """The start first, then TrajectoryChunks (which carry a status)."""
+        (self.dynamics_chunk if hasattr(item, "status") else self.dynamics_started).emit(item)
 
     def _spectrum_result(self, result) -> None:
         if result.index == 0:
             self.first_spectrum = result.spectrum
             if self._theory_waits:
                 self._theory_waits = False
-                if result.spectrum.w2_norm_sq > 0:     # ‖W2‖² = 0: no law describes it
-                    self._submit(TheoryRequest(self.plan.theory.with_teacher_s(result.spectrum.w2_norm_sq)))
+                self._submit_theory(self.plan.theory.with_teacher_s(result.spectrum.w2_norm_sq))
             if self._pending_dynamics is None and DynamicsRequest.name not in self._jobs \
                     and self.plan.expected is not None:
                 self.start_expected(self.plan.expected)
@@ -219,16 +222,15 @@ class RunController(QObject):
     def _progress(self, job: Job, fraction: float, message: str) -> None:
         if not self._current(job):
             return
-        if job.overlay and any(not j.overlay for j in self._jobs.values()):
+        if job.request.overlay and any(not j.request.overlay for j in self._jobs.values()):
             return                             # the main job's progress is the run's
         self.progress.emit(fraction, f"{job.name}: {message}")
 
     def _error(self, job: Job, message: str) -> None:
         if not self._current(job):
             return
-        if job.overlay:                        # the spectrum stands without these curves
-            what = "theory curve" if job.name == TheoryRequest.name else "expected learning curve"
-            self.failed.emit(f"{what} unavailable: {message}")
+        if job.request.overlay:                # the spectrum stands without these curves
+            self.failed.emit(f"{job.request.label} unavailable: {message}")
             return
         self.failed.emit(f"{job.name}: {message}")
         self._status = "error"
@@ -237,7 +239,7 @@ class RunController(QObject):
         if not self._current(job):
             return                             # a job of an earlier, cancelled run
         del self._jobs[job.name]
-        if status == "error" and not job.overlay:
+        if status == "error" and not job.request.overlay:
             self._status = "error"
         if job.name == SpectrumRequest.name:
             dynamics, self._pending_dynamics = self._pending_dynamics, None
@@ -246,8 +248,4 @@ class RunController(QObject):
                 self._submit(DynamicsRequest(dynamics))
         self.job_done.emit(job.name, status)
         if not self._jobs:
-            self._ended(self._status)
-
-    def _ended(self, status: str, quiet: bool = False) -> None:
-        if not quiet:              # a run replaced by a new one: started/not_started follows
-            self.finished.emit(status)
+            self.finished.emit(self._status)

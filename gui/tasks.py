@@ -30,11 +30,13 @@ class Request:
     """Base of the requests: `class X(Request, name="...", overlay=...)` names the job."""
     name: ClassVar[str]
     overlay: ClassVar[bool]
+    label: ClassVar[str]           # what it draws, for messages ("theory curve")
 
-    def __init_subclass__(cls, name: str | None = None, overlay: bool = False, **kw):
+    def __init_subclass__(cls, name: str | None = None, overlay: bool = False,
+                          label: str | None = None, **kw):
         super().__init_subclass__(**kw)
         if name is not None:
-            cls.name, cls.overlay = name, overlay
+            cls.name, cls.overlay, cls.label = name, overlay, label or name
 
     def run(self, state: JobState) -> Iterator:
         raise NotImplementedError
@@ -51,7 +53,7 @@ class SpectrumRequest(Request, name="spectrum"):
 
 
 @dataclass(frozen=True)
-class TheoryRequest(Request, name="theory", overlay=True):
+class TheoryRequest(Request, name="theory", overlay=True, label="theory curve"):
     """The random-matrix law of a linear network's run (engine.theory.TheoryCurve)."""
     choice: LawChoice
 
@@ -62,7 +64,7 @@ class TheoryRequest(Request, name="theory", overlay=True):
 
 
 @dataclass(frozen=True)
-class ExpectedRequest(Request, name="expected", overlay=True):
+class ExpectedRequest(Request, name="expected", overlay=True, label="expected learning curve"):
     """The learning curve expected from one spectrum before any training (engine.curves)."""
     spectrum: Spectrum
     eps: float

@@ -30,11 +30,11 @@ def test_nothing_points_outside_the_repository():
     files = subprocess.run(["git", "ls-files"], capture_output=True, text=True, cwd=ROOT).stdout.split()
     if not files:                       # not a git checkout: every file on disk
         files = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if p.is_file() and ".git" not in p.parts]
-    here = Path(__file__).name
     for name in files:
         path = ROOT / name
-        if name.endswith(here) or path.suffix not in (".py", ".md", ".toml", ".json", ".cfg", ""):
+        if path.suffix not in (".py", ".md", ".toml", ".json", ".cfg", ""):
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        for ref in ("science.md", "qt-notes", "docs/notes", "../shared"):
+        # spelled in pieces, so this test does not find itself
+        for ref in ("science" + ".md", "qt-" + "notes", "docs/" + "notes", "../" + "shared"):
             assert ref not in text, f"{name} refers to {ref}, which is not in the repository"

@@ -8,7 +8,7 @@ from ..ensemble import Problem, TeacherResult, iter_spectra, prepare
 from ..fileio import check_writable, write_json
 from ..jobs import JobState
 from ..progress import ProgressBar
-from ..theory import law_choice, theory_record
+from ..theory import theory_record
 from ._flags import add_json_output, add_model_arguments, config_from_args
 
 HELP = "Hessian eigenvalues and rank at the teacher-student optimum"
@@ -41,8 +41,9 @@ def result_document(problem: Problem, results: list[TeacherResult]) -> dict:
     doc = {"config": problem.resolved_config(), "n_params": problem.n_params,
            "predicted_rank": problem.predicted_rank, "rank_upper_bound": problem.rank_upper_bound,
            "teachers": [teacher_record(r) for r in results]}
-    if law_choice(problem) is not None:
-        doc["theory"] = theory_record(problem, [r.spectrum for r in results])
+    theory = theory_record(problem, [r.spectrum for r in results])
+    if theory is not None:
+        doc["theory"] = theory
     return doc
 
 

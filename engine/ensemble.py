@@ -20,7 +20,7 @@ from .validate import positive, sigmas, whole
 from .model import (Teacher, load_inputs, load_teacher, n_params,
                     sample_inputs, sample_teacher, teacher_rng)
 from .rank import predicted_rank, rank_upper_bound
-from .spectrum import Spectrum, population_spectrum, sample_spectrum
+from .spectrum import NOT_FINITE, Spectrum, population_spectrum, sample_spectrum
 
 MAX_SIZE = 100_000
 
@@ -211,8 +211,7 @@ def compute_one(problem: Problem, index: int, vectors: bool = False,
         else:
             spec = sample_spectrum(teacher, problem.act, X, cfg.rtol, vectors, state)
     if not (np.all(np.isfinite(spec.eigenvalues)) and np.isfinite(spec.rank_tolerance)):
-        raise InputError("the Hessian is not finite in float64 (g or its derivatives overflow "
-                         "at these weights); use smaller coefficients, weights or --sigma1")
+        raise InputError(NOT_FINITE)
     return TeacherResult(index, teacher, spec, X)
 
 

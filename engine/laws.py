@@ -55,6 +55,11 @@ _COARSE_STEPS = 96    # θ steps of the continuation along one support interval 
 _SPLINE_TOL = 1e-5    # spline error (relative to Im y) below which no Newton polish is needed
 _GL_NODES = 64        # Gauss–Legendre nodes per grid point of the pooled N → ∞ convolution
 _EPS = np.finfo(float).eps
+# Shifts s of the population below S_FLOOR × its scale are solved at S_FLOOR × scale: when Ni = Nh
+# the shifted Marchenko–Pastur law has an inverse-square-root edge at s, and for s → 0 the MPS edge
+# becomes a boundary layer of width ~s that the continuation cannot follow. The law moves by O(s)
+# in λ, so the CDF changes only below ~S_FLOOR × scale (docs/methods.md, "Degenerate cases").
+S_FLOOR = 1e-6
 
 
 # ============================================================================ the Law
@@ -676,8 +681,8 @@ def _solve_intervals(pop, c: float, hard_zero: bool, scale: float) -> _Intervals
     iv = _support_intervals(pop, c, hard_zero, scale)
     ok = _trace(iv, pop, c, _COARSE_STEPS, scale)
     if not np.all(ok):
-        raise RuntimeError("the Marchenko–Pastur–Silverstein continuation did not converge; "
-                           "please report the sizes and sample count used")
+        raise InputError("the finite-data (Marchenko–Pastur–Silverstein) law did not converge for "
+                         "these sizes and sample count; try another --samples, or the N → ∞ law")
     err = _spline_error(iv, pop, c)
     traced, iv.mass = _fit_splines(iv, c)
     n = iv.node.size
@@ -822,7 +827,7 @@ def _pooled_finite(ni, nh, sigma1, sigma2, samples, grid, n_solve=48, sub=6,
     s_f, w_f = _s_cells(nh, sigma2, n_solve * sub)
     nf = s_f.size
     cidx = np.unique(np.concatenate([np.arange(0, nf, sub), [nf - 1]]))
-    s_c = s_f[cidx]
+    s_c = np.maximum(s_f[cidx], S_FLOOR * scale)
     pop = _MPPopulation(sig2, gam, a, b, s_c)
     iv = _solve_intervals(pop, c, hard, scale)
     nc = cidx.size
@@ -833,7 +838,8 @@ def _pooled_finite(ni, nh, sigma1, sigma2, samples, grid, n_solve=48, sub=6,
     if nc > 1:
         A = np.clip(np.searchsorted(cidx, np.arange(nf), side="right") - 1, 0, nc - 2)
         B = A + 1
-        tau = np.clip((s_f - s_c[A]) / (s_c[B] - s_c[A]), 0.0, 1.0)
+        gap = s_c[B] - s_c[A]                # 0 between nodes raised to the floor
+        tau = np.clip(np.divide(s_f - s_c[A], gap, out=np.zeros(nf), where=gap > 0), 0.0, 1.0)
     else:
         A = B = np.zeros(nf, dtype=int)
         tau = np.zeros(nf)
@@ -921,8 +927,11 @@ def conditional_law(ni: int, nh: int, sigma1: float | None, s: float,
     if samples is None:
         return _conditional_population(ni, nh, sigma1, s, grid)
     sig2, gam, a, b, _ = _mp_params(ni, nh, sigma1)
-    pop = _MPPopulation(sig2, gam, a, b, [s])
+    solved = max(s, S_FLOOR * (sig2 + s))
+    pop = _MPPopulation(sig2, gam, a, b, [solved])
     label = f"finite-data MPS law of shifted Marchenko–Pastur, Ni={ni}, Nh={nh}, N={samples}, s={s:.6g}"
+    if solved != s:
+        label += f" (solved at s={solved:.3g}, the smallest shift the solver resolves)"
     return _finite_single(pop, ni / samples, ni == samples, grid, label, sig2 + s)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import Activation
+from .errors import InputError
 from .jobs import JobState, null_state
 from .model import Teacher, jacobian
 from .population import population_hessian, quadrature_rule
@@ -68,7 +69,14 @@ def linear_singular_values(teacher: Teacher, X: np.ndarray) -> np.ndarray:
     W1, W2 = teacher.W1, teacher.W2
     M = W1.T @ W1
     M[np.diag_indices_from(M)] += W2 @ W2
-    L = np.linalg.cholesky(M)                   # M = L Lᵀ, so J's singular values are X L's
+    try:
+        L = np.linalg.cholesky(require_finite(M))   # M = L Lᵀ, so J's singular values are X L's
+    except np.linalg.LinAlgError:
+        # M singular (W2 = 0 and rank W1 < Ni): any square root serves, M = (V√μ)(V√μ)ᵀ
+        # (eigenvalues at rounding level are zero: their square roots would pass as rank)
+        mu, V = np.linalg.eigh(M)
+        mu[mu <= mu.size * EPS * max(mu[-1], 0.0)] = 0.0
+        L = V * np.sqrt(mu)
     return np.linalg.svd(X @ L, compute_uv=False)
 
 
@@ -89,6 +97,17 @@ def _right_singular_vectors(J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return sv, np.vstack([(Q[:, :n] @ ur).T, Q[:, n:].T])
 
 
+NOT_FINITE = ("the Hessian is not finite in float64 (g or its derivatives overflow at these "
+              "weights); use smaller coefficients, weights or --sigma1")
+
+
+def require_finite(a: np.ndarray) -> np.ndarray:
+    """LAPACK fails on (or returns garbage for) inf and NaN: say why before calling it."""
+    if not np.all(np.isfinite(a)):
+        raise InputError(NOT_FINITE)
+    return a
+
+
 def sample_spectrum(teacher: Teacher, act: Activation, X: np.ndarray, rtol: float | None = None,
                     vectors: bool = False, state: JobState | None = None) -> Spectrum:
     """Spectrum of H = JᵀJ/N from N inputs X (N×Ni)."""
@@ -97,7 +116,7 @@ def sample_spectrum(teacher: Teacher, act: Activation, X: np.ndarray, rtol: floa
     if act.is_linear and not vectors:
         sv = state.run_interruptible(lambda: linear_singular_values(teacher, X))
         return _sample_from_singular_values(sv, p, n, rtol, teacher.w2_norm_sq, None)
-    J = jacobian(teacher, act, X)
+    J = require_finite(jacobian(teacher, act, X))
     state.check()
     if vectors:
         sv, vt = state.run_interruptible(lambda: _right_singular_vectors(J))
@@ -129,13 +148,13 @@ def population_spectrum(teacher: Teacher, act: Activation, rtol: float | None = 
         # Nonzero eigenvalues are those of M = ‖W2‖² I + W1ᵀW1: ‖W2‖² + (singular values of W1)².
         s = teacher.w2_norm_sq
         mu = np.zeros(teacher.ni)
-        sw = np.linalg.svd(teacher.W1, compute_uv=False)
+        sw = np.linalg.svd(require_finite(teacher.W1), compute_uv=False)
         mu[: sw.size] = sw ** 2
         eig = np.zeros(p)
         eig[p - teacher.ni:] = np.sort(s + mu)
     else:
         q = quadrature_rule(teacher, act, nodes)[2]
-        H = population_hessian(teacher, act, q, state)
+        H = require_finite(population_hessian(teacher, act, q, state))
         if vectors:
             eig, vecs = state.run_interruptible(lambda: np.linalg.eigh(H))
         else:

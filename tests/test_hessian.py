@@ -115,6 +115,22 @@ def test_linear_fast_path_equals_general_path():
         assert pop_fast.rank == ni
 
 
+@pytest.mark.parametrize("w2", [0.0, 1e-200])
+def test_linear_fast_path_with_singular_m_equals_general_path(w2):
+    """W2 = 0 (or below rounding) with Nh < Ni makes M = ‖W2‖² I + W1ᵀW1 singular, which
+    Cholesky refuses: the fast path then takes another square root of M and must still agree
+    with the general path, rank Nh included."""
+    act = parse_activation("linear")
+    base = make(5, 3, seed=2)
+    t = Teacher(base.W1, np.full(3, w2))
+    X = sample_inputs(np.random.default_rng(3), 40, 5)
+    fast = sample_spectrum(t, act, X)
+    general = sample_spectrum(t, act, X, vectors=True)
+    np.testing.assert_allclose(fast.eigenvalues, general.eigenvalues, rtol=0,
+                               atol=1e-12 * general.eigenvalues[-1])
+    assert fast.rank == general.rank == 3
+
+
 def test_linear_population_eigenvalues_are_s_plus_wishart():
     t = make(5, 3, seed=4)
     eig = population_spectrum(t, parse_activation("linear")).eigenvalues

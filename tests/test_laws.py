@@ -266,3 +266,17 @@ def test_bad_input_raises_one_line_input_error(call):
     with pytest.raises(InputError) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+def test_one_input_one_neuron_finite_data_law_is_a_result(monkeypatch):
+    """Ni = Nh = 1: s ~ χ²(1) piles up at 0, where the shifted MP edge becomes a boundary layer the
+    continuation cannot follow (it used to stop the run). Cells below S_FLOOR × scale are solved
+    at the floor; moving the floor tenfold must not move the law (an independent check that the
+    floor only touches λ at its own scale)."""
+    law = laws.pooled_law(1, 1, samples=4)
+    assert abs(law.mass - 1.0) < 1e-3 and np.all(np.diff(law.cdf) >= -1e-12)
+    monkeypatch.setattr(laws, "S_FLOOR", 10 * laws.S_FLOOR)
+    coarser = laws.pooled_law(1, 1, samples=4)
+    assert np.max(np.abs(coarser.cdf_at(law.lam) - law.cdf)) < 2e-3
+    tiny = laws.conditional_law(1, 1, 1.0, 1e-14, samples=4)
+    assert "solved at s=" in tiny.label and abs(tiny.mass - 1.0) < 1e-3

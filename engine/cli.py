@@ -1,7 +1,8 @@
 """The command line: `python main.py SUBCOMMAND ...` for scripting, or no subcommand for the GUI.
 
 Every subcommand is one module engine/commands/<name>.py with `HELP` (one line),
-`add_arguments(parser)` and `run(args) -> int`; it is found by its file name, so adding a
+`add_arguments(parser)`, `estimate(args) -> engine.memory.Estimate` (what --dry-run prints:
+the flags checked, nothing computed or written) and `run(args) -> int`; it is found by its file name, so adding a
 subcommand is adding that file (modules whose name starts with "_" hold shared helpers).
 Every failure becomes one line on standard error and exit status 2 (run_command); nothing is
 written then.
@@ -9,6 +10,7 @@ written then.
 from __future__ import annotations
 
 import argparse
+import json
 import pkgutil
 import sys
 import warnings
@@ -81,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text,
                            formatter_class=HelpFormatter)
         import_module(f"engine.commands.{name}").add_arguments(p)
+        # also after the subcommand, where users put it (SUPPRESS keeps the top-level value)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="on an unexpected error, show the Python traceback")
+        p.add_argument("--dry-run", action="store_true",
+                       help="check the flags and print one JSON object with the run's peak "
+                            "memory_bytes and estimated seconds (null if unknown), the "
+                            "available_bytes and whether it fits; compute and write nothing")
     return parser
 
 
@@ -94,6 +103,9 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error" if debug else "ignore")
+            if getattr(args, "dry_run", False):
+                print(json.dumps(module.estimate(args).to_dict()))
+                return 0
             return module.run(args)
     except InputError as exc:
         return _fail(str(exc))

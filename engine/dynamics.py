@@ -40,10 +40,11 @@ from .activations import Activation
 from .validate import positive, whole
 from .curves import first_step, predicted_loss
 from .curves import mode_energies as _curve_energies
-from .ensemble import Problem, SpectrumConfig, check_memory, prepare, teacher_and_inputs
+from .ensemble import (Problem, SpectrumConfig, estimate_bytes, estimate_seconds, prepare,
+                       teacher_and_inputs)
 from .errors import Cancelled, InputError
 from .jobs import JobState, null_state
-from .memory import require
+from .memory import FLOAT, JSON_NUMBER, Estimate
 from .model import Teacher, forward
 from .spectrum import Spectrum, sample_spectrum
 
@@ -189,13 +190,15 @@ def load_init_vector(path: str | Path, p: int) -> np.ndarray:
     return a
 
 
-def prepare_dynamics(spectrum_config: SpectrumConfig, dynamics_config: DynamicsConfig) -> DynamicsProblem:
-    """Check every field and load the files, so bad input fails before any computation."""
+def prepare_dynamics(spectrum_config: SpectrumConfig, dynamics_config: DynamicsConfig,
+                     check: bool = True) -> DynamicsProblem:
+    """Check every field and load the files, so bad input fails before any computation, and
+    (unless check=False, for --dry-run) that the run fits in memory."""
     if spectrum_config.population:
         raise InputError("dynamics trains on N samples; drop --population and set --samples")
     if spectrum_config.teachers != 1:
         raise InputError("dynamics runs one teacher; drop --teachers")
-    model = prepare(spectrum_config)
+    model = prepare(spectrum_config, check=False)
     cfg = dynamics_config
     p = model.n_params
     lr = parse_lr(cfg.lr)
@@ -218,11 +221,34 @@ def prepare_dynamics(spectrum_config: SpectrumConfig, dynamics_config: DynamicsC
                          init_modes=modes, batch=cfg.batch, slow_modes=int(cfg.slow_modes),
                          record_every=int(cfg.record_every), target_decades=decades, flow=bool(cfg.flow))
     init_vector = load_init_vector(cfg.init_file, p) if cfg.init_file is not None else None
-    check_memory(model, vectors=True)       # J and all P eigenvectors (P²·8 bytes)
-    records = steps // cfg.record_every + 2
-    require(8.0 * records * (2 * min(cfg.slow_modes, p) + 8),
-            f"recording {records} steps", "record fewer steps (--record-every) or follow fewer --slow-modes")
-    return DynamicsProblem(model, cfg, init_vector, modes)
+    problem = DynamicsProblem(model, cfg, init_vector, modes)
+    if check:
+        estimate_dynamics(problem).require(
+            f"training (P = {p}, N = {model.n_samples}, {problem.max_records} recorded steps)",
+            "use fewer samples (--samples), record fewer steps (--record-every) or follow "
+            "fewer --slow-modes")
+    return problem
+
+
+# Bytes per recorded step beyond its (6 + 2m) float64s, kept twice while the chunks are joined:
+# the row's lists and floats while it is encoded (benchmarks/bench_memory.py).
+RECORD_OVERHEAD = 64.0
+
+
+def estimate_dynamics(problem: DynamicsProblem) -> Estimate:
+    """Peak memory and time of a training run: the larger of the eigen-decomposition (J and its
+    SVD) and training (eigenvectors, inputs, one batch's work arrays, and every recorded row),
+    plus the JSON encoding of the largest record."""
+    model, cfg = problem.model, problem.config
+    p, n, ni, nh = model.n_params, model.n_samples, model.ni, model.nh
+    m = min(cfg.slow_modes, p)
+    rows = problem.max_records
+    decompose = estimate_bytes(model, vectors=True)
+    batch = n if problem.full_batch else cfg.batch
+    train = FLOAT * (p * p + n * (ni + 2) + 4 * batch * nh + 4 * p)
+    records = rows * (2 * FLOAT * (6 + 2 * m) + RECORD_OVERHEAD + JSON_NUMBER * m)
+    seconds = estimate_seconds(model) * 3 + cfg.steps * (2e-6 + 3e-9 * batch * (p + nh))
+    return Estimate(max(decompose, train + records) + JSON_NUMBER * p, seconds)
 
 
 # ============================================================================ loss and gradient

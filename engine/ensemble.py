@@ -15,7 +15,7 @@ from . import defaults
 from .activations import Activation, parse_activation
 from .errors import InputError
 from .jobs import JobState, null_state
-from .memory import require
+from .memory import FLOAT, JSON_NUMBER, Estimate
 from .validate import positive, sigmas, whole
 from .model import (Teacher, load_inputs, load_teacher, n_params,
                     sample_inputs, sample_teacher, teacher_rng)
@@ -105,8 +105,9 @@ def check_sizes(ni, nh) -> tuple[int, int]:
     return whole(ni, "Ni", "--ni", hi=MAX_SIZE), whole(nh, "Nh", "--nh", hi=MAX_SIZE)
 
 
-def prepare(config: SpectrumConfig) -> Problem:
-    """Check every field, load the files, and check the memory the run needs."""
+def prepare(config: SpectrumConfig, check: bool = True) -> Problem:
+    """Check every field, load the files, and (unless check=False, for --dry-run) the memory the
+    run needs."""
     act = parse_activation(config.activation)
     ni, nh = check_sizes(config.ni, config.nh)
     whole(config.teachers, "the number of teachers", "--teachers")
@@ -135,24 +136,50 @@ def prepare(config: SpectrumConfig) -> Problem:
         n = defaults.default_samples(n_params(ni, nh)) if config.samples is None else \
             whole(config.samples, "the number of samples", "--samples")
     problem = Problem(config, act, s1, s2, n, teacher, inputs)
-    check_memory(problem)
+    if check:
+        check_memory(problem)
     return problem
+
+
+# Work arrays of the population quadrature per (neurons × Q × Q) element: the pre-activations,
+# g and three derivatives of them, and their temporaries (measured, benchmarks/bench_memory.py).
+QUADRATURE_ARRAYS = 8
+# Python objects of one kept teacher result (dataclasses, array headers, its JSON record's dict)
+RESULT_OVERHEAD = 3000.0
+
+
+def quadrature_nodes(problem: Problem) -> int:
+    """The node count the population quadrature will likely use (random teachers vary)."""
+    from .population import likely_nodes
+    return likely_nodes(problem.act, problem.ni, problem.nh, problem.sigma1,
+                        problem.config.quadrature_nodes, problem.teacher)
+
+
+def quadrature_elements(problem: Problem) -> int:
+    """Largest (neurons × Q × Q) block population.pair_expectations holds at once."""
+    from .population import _MAX_CHUNK_ELEMENTS
+    q = quadrature_nodes(problem)
+    return min(problem.nh, max(1, _MAX_CHUNK_ELEMENTS // (q * q))) * q * q
 
 
 def estimate_bytes(problem: Problem, vectors: bool = False) -> float:
     """Peak memory of one teacher's spectrum, in bytes (float64 everywhere)."""
-    p, ni, n = problem.n_params, problem.ni, problem.n_samples
+    p, ni, nh, n = problem.n_params, problem.ni, problem.nh, problem.n_samples
     if n is None:
         if problem.act.is_linear and not vectors:
-            return 8.0 * 4 * ni * (ni + problem.nh)
-        return 8.0 * (4 * p * p) + 2e8        # H, its einsum terms, eigh's copy; quadrature chunks
-    inputs = 8.0 * n * ni
+            return FLOAT * 4 * ni * (ni + nh)
+        # H and the W1–W1 block with one einsum term at a time, then symmetrising H (one more
+        # P²) or eigh's copy
+        p1 = nh * ni
+        quad = FLOAT * QUADRATURE_ARRAYS * quadrature_elements(problem)
+        return FLOAT * (2 * p1 * p1 + 2 * p * p) + quad
+    inputs = FLOAT * n * ni
     if problem.act.is_linear and not vectors:
-        return 3 * inputs + 8.0 * 3 * ni * ni
+        return 3 * inputs + FLOAT * 3 * ni * ni
     m = min(n, p)
-    if vectors:
-        return inputs + 8.0 * (2 * n * p + p * p + (n * n if n < p else 0) + 2 * m * m)
-    return inputs + 8.0 * (2 * n * p + 2 * m * m)       # J and LAPACK's copy of it
+    if vectors:          # J, QR's copy of it, R and the SVD's two P×P factors (or the kernel's)
+        return inputs + FLOAT * (2 * n * p + 4 * p * p + (3 * n * n if n < p else 0))
+    return inputs + FLOAT * (2 * n * p + 2 * m * m)       # J and LAPACK's copy of it
 
 
 def estimate_seconds(problem: Problem) -> float:
@@ -163,18 +190,31 @@ def estimate_seconds(problem: Problem) -> float:
     if problem.act.is_linear:
         return 0.002 + (1e-9 * n * ni * ni if n else 1e-9 * ni ** 3)
     if n is None:
-        q = problem.config.quadrature_nodes or problem.act.quadrature_nodes or 64
+        q = quadrature_nodes(problem)
         return 0.003 + 2e-8 * nh * nh * q * q + 1e-9 * p ** 3
     return 0.003 + 1.2e-9 * n * p * min(n, p)
+
+
+def estimate(problem: Problem, vectors: bool = False) -> Estimate:
+    """The whole run: one teacher's peak, plus every teacher's result kept (eigenvalues and
+    singular values) and the JSON encoding of the largest array."""
+    k, p = problem.n_teachers, problem.n_params
+    m = p if problem.n_samples is None else min(p, problem.n_samples)
+    kept = k * (FLOAT * (2 * p + m) + RESULT_OVERHEAD)   # eigenvalues, σ's, teacher weights
+    encode = JSON_NUMBER * p
+    return Estimate(estimate_bytes(problem, vectors) + kept + encode, k * estimate_seconds(problem))
 
 
 def check_memory(problem: Problem, vectors: bool = False) -> None:
     advice = ("use --population (no samples)" if problem.n_samples else "use smaller Ni or Nh")
     if problem.n_samples and problem.n_samples > 1:
         advice = "use fewer samples (--samples) or --population"
+    if problem.n_teachers > 1:
+        advice += ", or fewer --teachers"
     what = (f"the {'population' if problem.n_samples is None else 'sample'} Hessian "
-            f"(P = {problem.n_params}" + (f", N = {problem.n_samples})" if problem.n_samples else ")"))
-    require(estimate_bytes(problem, vectors), what, advice)
+            f"(P = {problem.n_params}" + (f", N = {problem.n_samples}" if problem.n_samples else "")
+            + (f", {problem.n_teachers} teachers)" if problem.n_teachers > 1 else ")"))
+    estimate(problem, vectors).require(what, advice)
 
 
 @dataclass(frozen=True)

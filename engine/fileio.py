@@ -67,14 +67,15 @@ def write_atomic(path: str | Path, write: Callable[[object], None], binary: bool
         raise
 
 
-def to_jsonable(obj):
-    """numpy arrays and scalars to lists and floats; non-finite floats to None (valid JSON)."""
+def to_jsonable(obj, arrays: bool = True):
+    """numpy arrays and scalars to lists and floats; non-finite floats to None (valid JSON).
+    arrays=False leaves arrays as they are, for write_json to convert one at a time."""
     if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
+        return {str(k): to_jsonable(v, arrays) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
+        return [to_jsonable(v, arrays) for v in obj]
     if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
+        return to_jsonable(obj.tolist()) if arrays else obj
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, (float, np.floating)):
@@ -87,6 +88,18 @@ def to_jsonable(obj):
     return obj
 
 
+def _array(obj):
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    raise TypeError(f"{obj.__class__.__name__} is not JSON serialisable")
+
+
 def write_json(path: str | Path, data: dict) -> None:
-    text = json.dumps(to_jsonable(data), indent=1)
-    write_atomic(path, lambda fh: fh.write(text + "\n"))
+    """Stream the document to the file: arrays become lists one at a time and the text is never
+    held whole, so writing costs ~memory.JSON_NUMBER bytes per number of the largest array only."""
+    doc = to_jsonable(data, arrays=False)
+
+    def write(fh):
+        json.dump(doc, fh, indent=1, default=_array, allow_nan=False)
+        fh.write("\n")
+    write_atomic(path, write)

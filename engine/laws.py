@@ -899,6 +899,21 @@ def _pooled_finite(ni, nh, sigma1, sigma2, samples, grid, n_solve=48, sub=6,
 
 # ============================================================================ public API
 
+# Cost of each way of computing a law: fixed bytes, bytes and seconds per grid point (measured
+# with benchmarks/bench_memory.py, JSON output included): the pooled finite-data law evaluates
+# every s-cell that covers a grid point (~40 kB a point: the default grid takes 80 MB, the
+# largest 40 GB); the pooled N → ∞ law integrates each point over Gauss–Legendre nodes in chunks.
+_LAW_COST = {"pooled finite": (2e7, 40e3, 1.5e-4), "pooled": (1.6e8, 100.0, 4e-5),
+             "conditional finite": (2e7, 340.0, 1.5e-5), "conditional": (2e7, 130.0, 1.2e-5)}
+
+
+def estimate(law: str, samples: int | None, grid: int) -> "Estimate":
+    """Peak memory and time of pooled_law / conditional_law with these settings."""
+    from .memory import Estimate
+    fixed, per_point, seconds = _LAW_COST[law + (" finite" if samples is not None else "")]
+    return Estimate(fixed + per_point * grid, 0.05 + seconds * grid)
+
+
 def pooled_law(ni: int, nh: int, sigma1: float | None = None, sigma2: float | None = None,
                samples: int | None = None, grid: int = 2000) -> Law:
     """Law of the nonzero eigenvalues pooled over random linear teachers.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import roots_hermitenorm
+from scipy.special import gammaincinv, roots_hermitenorm
 
 from .activations import Activation
 from .jobs import JobState, null_state
@@ -53,12 +53,29 @@ def quadrature_rule(teacher: Teacher, act: Activation, nodes: int | None = None)
         q = nodes or act.quadrature_nodes
         return hermite_rule(q) + (q,)
     if nodes is None:
-        widest = float(np.max(np.einsum("jk,jk->j", teacher.W1, teacher.W1)))
-        h = TRAPEZOID_SPACING / math.sqrt(max(1.0, widest)) if math.isfinite(widest) else 0.0
-        nodes = MAX_NODES if h <= 0.0 else min(MAX_NODES, 2 * math.ceil(TRAPEZOID_HALF_WIDTH / h) + 1)
+        nodes = trapezoid_nodes(float(np.max(np.einsum("jk,jk->j", teacher.W1, teacher.W1))))
     if nodes < 3:                 # no spacing to speak of: the 1- or 2-point Gaussian rule
         return hermite_rule(nodes) + (nodes,)
     return trapezoid_rule(nodes) + (nodes,)
+
+
+def trapezoid_nodes(widest: float) -> int:
+    """Nodes of the trapezoidal rule for a widest neuron |w_j|² (see quadrature_rule)."""
+    h = TRAPEZOID_SPACING / math.sqrt(max(1.0, widest)) if math.isfinite(widest) else 0.0
+    return MAX_NODES if h <= 0.0 else min(MAX_NODES, 2 * math.ceil(TRAPEZOID_HALF_WIDTH / h) + 1)
+
+
+def likely_nodes(act: Activation, ni: int, nh: int, sigma1: float, nodes: int | None = None,
+                 teacher: Teacher | None = None) -> int:
+    """The node count quadrature_rule will choose, without drawing the teacher: for random
+    teachers the widest |w_j|² is taken at its 1 − 1/(100 Nh) quantile, σ1² χ²(Ni)."""
+    if nodes is not None:
+        return nodes
+    if act.coefficients is not None:
+        return act.quadrature_nodes
+    if teacher is not None:
+        return quadrature_rule(teacher, act)[2]
+    return trapezoid_nodes(2.0 * sigma1 * sigma1 * float(gammaincinv(0.5 * ni, 1.0 - 0.01 / nh)))
 
 
 def pair_expectations(teacher: Teacher, act: Activation, nodes: int | None = None,

@@ -1,1 +1,1 @@
-"""One module per command-line subcommand, each with add_arguments(parser) and run(args)."""
+"""One module per command-line subcommand, each with HELP, add_arguments(parser), estimate(args) and run(args)."""

@@ -5,9 +5,11 @@ import argparse
 import sys
 
 from .. import defaults
-from ..dynamics import DynamicsConfig, prepare_dynamics, run_dynamics, start_dynamics
+from ..dynamics import (DynamicsConfig, estimate_dynamics, prepare_dynamics, run_dynamics,
+                        start_dynamics)
 from ..fileio import check_writable, write_json
 from ..jobs import JobState
+from ..memory import Estimate
 from ..progress import ProgressBar
 from ._flags import add_json_output, add_model_arguments, config_from_args
 
@@ -54,9 +56,19 @@ def dynamics_config_from_args(args: argparse.Namespace) -> DynamicsConfig:
                           target_decades=args.target_decades, flow=args.flow)
 
 
-def run(args: argparse.Namespace) -> int:
-    problem = prepare_dynamics(config_from_args(args, rtol=args.rtol), dynamics_config_from_args(args))
+def _problem(args: argparse.Namespace, check: bool = True):
+    problem = prepare_dynamics(config_from_args(args, rtol=args.rtol),
+                               dynamics_config_from_args(args), check)
     check_writable(args.json, inputs=(args.weights, args.inputs, args.init_file))
+    return problem
+
+
+def estimate(args: argparse.Namespace) -> Estimate:
+    return estimate_dynamics(_problem(args, check=False))
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = _problem(args)
     bar = ProgressBar()
     try:
         state = JobState(bar)

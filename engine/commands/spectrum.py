@@ -5,6 +5,8 @@ import argparse
 import time
 
 from ..ensemble import Problem, TeacherResult, iter_spectra, prepare
+from ..ensemble import estimate as estimate_spectra
+from ..memory import Estimate
 from ..fileio import check_writable, write_json
 from ..jobs import JobState
 from ..progress import ProgressBar
@@ -47,14 +49,24 @@ def result_document(problem: Problem, results: list[TeacherResult]) -> dict:
     return doc
 
 
-def run(args: argparse.Namespace) -> int:
+def _problem(args: argparse.Namespace, check: bool = True) -> Problem:
     problem = prepare(config_from_args(args, teachers=args.teachers, rtol=args.rtol,
-                                       quadrature_nodes=args.nodes))
+                                       quadrature_nodes=args.nodes), check)
     check_writable(args.json, inputs=(args.weights, args.inputs))
+    return problem
+
+
+def estimate(args: argparse.Namespace) -> Estimate:
+    return estimate_spectra(_problem(args, check=False))
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = _problem(args)
     bar = ProgressBar()
     start = time.perf_counter()
     try:
-        results = list(iter_spectra(problem, JobState(bar)))
+        # each teacher's inputs are dropped once its spectrum is known (K × N × Ni otherwise)
+        results = [r.for_display() for r in iter_spectra(problem, JobState(bar))]
     finally:
         bar.close()
     doc = result_document(problem, results)

@@ -13,6 +13,7 @@ import time
 from .. import laws
 from ..errors import InputError
 from ..fileio import check_writable, write_json
+from ..memory import Estimate
 from ..validate import sigmas, whole
 from ._flags import add_json_output
 
@@ -80,9 +81,17 @@ def _resolve(args: argparse.Namespace) -> dict:
             "samples": args.samples, "law": args.law, "s": s, "grid": args.grid}
 
 
+def estimate(args: argparse.Namespace) -> Estimate:
+    cfg = _resolve(args)
+    check_writable(args.json)
+    return laws.estimate(cfg["law"], cfg["samples"], cfg["grid"])
+
+
 def run(args: argparse.Namespace) -> int:
     cfg = _resolve(args)
     check_writable(args.json)
+    laws.estimate(cfg["law"], cfg["samples"], cfg["grid"]).require(
+        f"the {cfg['law']} law on {cfg['grid']} grid points", "use a smaller --grid")
     start = time.perf_counter()
     if cfg["law"] == "pooled":
         law = laws.pooled_law(cfg["ni"], cfg["nh"], cfg["sigma1"], cfg["sigma2"],

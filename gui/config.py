@@ -11,10 +11,13 @@ from dataclasses import fields
 from pathlib import Path
 
 from engine.activations import parse_activation
-from engine.dynamics import DynamicsConfig
-from engine.ensemble import SpectrumConfig
+from engine.dynamics import (MAX_STEPS, DynamicsConfig, parse_init_modes, parse_lr,
+                             prepare_dynamics)
+from engine.ensemble import MAX_SIZE, SpectrumConfig, prepare
 from engine.errors import InputError
 from engine.fileio import write_json
+from engine.model import n_params
+from engine.validate import positive, whole
 
 SPECTRUM_KEYS = tuple(f.name for f in fields(SpectrumConfig))
 
@@ -30,6 +33,70 @@ DYNAMICS_DEFAULTS: dict = {"enabled": False, **DynamicsConfig().to_dict()}
 # singular-value scale chosen in the Rank view (None: each teacher's default), which also
 # decides which eigenvalues the Spectrum view counts as zero modes.
 VIEW_DEFAULTS: dict = {"log_axis": None, "log_steps": False, "tolerance": None}
+
+# The switches of the format: true or false, or null for the default (log_axis null:
+# automatic). Anything else ("no", 0, "false") is refused rather than guessed at.
+BOOLEANS = ("population", "dynamics.enabled", "dynamics.flow", "view.log_axis", "view.log_steps")
+
+# What the settings panel's widgets hold (gui/config_panel.py builds its spin boxes from this).
+# The engine accepts more (Ni up to engine.ensemble.MAX_SIZE, any seed, ...); a file beyond
+# these is refused naming the field and the range, never clamped to the widget's limit.
+PANEL_RANGES: dict[str, tuple[float, float]] = {
+    "ni": (1, 5000), "nh": (1, 5000), "samples": (1, 10_000_000),
+    "teachers": (1, 1_000_000), "seed": (0, 2 ** 31 - 1),
+    "sigma1": (1e-300, 1e12), "sigma2": (1e-300, 1e12),
+    "dynamics.lr": (1e-300, 1e12), "dynamics.steps": (1, 10_000_000),
+    "dynamics.init_distance": (1e-300, 1e12), "dynamics.slow_modes": (1, 7),
+}
+
+
+def _optional(check):
+    return lambda value, name: None if value is None else check(value, name)
+
+
+def _file_name(value, name):
+    if not isinstance(value, str):
+        raise InputError(f"{name} must be a file name (a string) or null, got {value!r}")
+
+
+def _named(check, value, name):
+    """An engine check whose message names a command-line flag: name the field instead."""
+    try:
+        return check(value)
+    except InputError as exc:
+        raise InputError(f"{name}: {exc}") from None
+
+
+# Each field's check, from the engine (engine.validate, engine.activations, engine.dynamics)
+# with the field's own name in the message. Relations between fields (population vs samples,
+# rtol < 1, the init modes vs P) and the files are checked afterwards by the engine's
+# prepare / prepare_dynamics, in check_config.
+FIELD_CHECKS: dict = {
+    "activation": lambda v, name: parse_activation(v),
+    "ni": lambda v, name: whole(v, name, hi=MAX_SIZE),
+    "nh": lambda v, name: whole(v, name, hi=MAX_SIZE),
+    "samples": _optional(whole),
+    "teachers": whole,
+    "seed": lambda v, name: whole(v, name, lo=0),
+    "sigma1": _optional(positive), "sigma2": _optional(positive),
+    "weights": _optional(_file_name), "inputs": _optional(_file_name),
+    "rtol": _optional(positive),
+    "quadrature_nodes": _optional(whole),
+    "dynamics.lr": lambda v, name: _named(parse_lr, v, name),
+    "dynamics.steps": lambda v, name: whole(v, name, hi=MAX_STEPS),
+    "dynamics.init_distance": _optional(positive),
+    "dynamics.init_file": _optional(_file_name),
+    "dynamics.batch": _optional(whole),
+    "dynamics.slow_modes": whole,
+    "dynamics.record_every": whole,
+    "dynamics.target_decades": positive,
+    "view.tolerance": _optional(positive),
+}
+
+
+def _get(config: dict, key: str):
+    section, dot, field = key.partition(".")
+    return config[section][field] if dot else config[key]
 
 
 def view_options(config: dict) -> dict:
@@ -65,6 +132,8 @@ def normalize(data: dict, source: str = "configuration") -> dict:
     for key in SPECTRUM_KEYS:
         if key in data:
             out[key] = data[key]
+    if data.get("mode") not in (None, "population", "sample"):
+        raise InputError(f"{source}: mode must be \"population\" or \"sample\", got {data['mode']!r}")
     if data.get("mode") == "population":      # accept the engine's resolved_config() too
         out["population"] = True
         out["samples"] = None
@@ -83,7 +152,59 @@ def normalize(data: dict, source: str = "configuration") -> dict:
     if not isinstance(view, dict) or set(view) - set(VIEW_DEFAULTS):
         raise InputError(f"{source}: \"view\" must be an object with fields {', '.join(VIEW_DEFAULTS)}")
     out["view"].update(view)
+    for key in BOOLEANS:
+        value = _get(out, key)
+        if value is not None and not isinstance(value, bool):
+            raise InputError(f"{source}: {key} must be true or false (or null for the default), "
+                             f"got {value!r}")
+    for section, field in (("", "population"), ("dynamics", "enabled"), ("dynamics", "flow"),
+                           ("view", "log_steps")):
+        d = out[section] if section else out
+        if d[field] is None:
+            d[field] = False
     return out
+
+
+def check_values(config: dict, source: str = "configuration") -> None:
+    """Every field of a normalised config as the engine checks it, and within what the
+    settings panel can show (PANEL_RANGES); InputError names the field. Cheap: no files."""
+    for key, check in FIELD_CHECKS.items():
+        try:
+            check(_get(config, key), key)
+        except InputError as exc:
+            raise InputError(f"{source}: {exc}") from None
+    try:                     # the mode indices need P = Nh·Ni + Nh, known once Ni and Nh are
+        _named(lambda v: parse_init_modes(v, n_params(int(config["ni"]), int(config["nh"]))),
+               config["dynamics"]["init_modes"], "dynamics.init_modes")
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    for key, (lo, hi) in PANEL_RANGES.items():
+        value = _get(config, key)
+        if isinstance(value, (int, float)) and not lo <= value <= hi:
+            raise InputError(f"{source}: {key} must be between {_number(lo)} and {_number(hi)} "
+                             f"in the window (the range of its settings panel), got {value!r}")
+
+
+def _number(x) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+def check_config(config: dict, source: str = "configuration", memory: bool = False) -> None:
+    """check_values, then the engine's own preparation (engine.ensemble.prepare and
+    engine.dynamics.prepare_dynamics, which also load the files named): whatever the engine
+    would refuse at Run is refused now. The training settings are checked whether or not
+    training is switched on (as the engine checks them for teacher 1 on N samples), so a file
+    never holds a value the panel would quietly change. memory: also the engine's estimate of
+    whether the run fits in memory (the headless mode)."""
+    check_values(config, source)
+    try:
+        spectrum = spectrum_config(config)
+        prepare(spectrum, check=memory)
+        train = SpectrumConfig(**{**spectrum.to_dict(), "teachers": 1, "population": False})
+        prepare_dynamics(train, dynamics_config(config),
+                         check=memory and config["dynamics"]["enabled"] and not spectrum.population)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
 
 
 def _from_cli_document(data: dict) -> dict:
@@ -135,9 +256,19 @@ def load_config(path: str | Path) -> dict:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{p.name} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    return normalize(data, p.name)
+    except RecursionError:
+        raise InputError(f"{p.name} is nested too deeply to be a configuration") from None
+    except ValueError as exc:            # e.g. an integer of more than 4300 digits
+        first = str(exc).split(":")[0]
+        raise InputError(f"{p.name} is not a usable JSON file ({first})") from None
+    config = normalize(data, p.name)
+    check_config(config, p.name)
+    return config
 
 
 def save_config(path: str | Path, config: dict) -> None:
-    """Write the config as JSON atomically (engine.fileio.write_json)."""
-    write_json(path, normalize(config))
+    """Write the config as JSON atomically (engine.fileio.write_json); a value that File →
+    Open would refuse (e.g. an unfinished polynomial) is refused here first."""
+    config = normalize(config)
+    check_values(config, "cannot save the configuration")
+    write_json(path, config)

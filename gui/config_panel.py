@@ -17,7 +17,7 @@ from engine.activations import ACTIVATION_HELP, FAMILIES, MAX_POWER, parse_activ
 from engine.errors import InputError
 from engine.model import default_sigmas, n_params
 
-from .config import default_config, normalize
+from .config import PANEL_RANGES, check_values, default_config, normalize
 
 
 class SciSpinBox(QDoubleSpinBox):
@@ -107,30 +107,31 @@ class ConfigPanel(QWidget):
         self.activation_error = QLabel("")
         self.activation_error.setObjectName("fieldError")
         self.activation_error.setWordWrap(True)
-        self.ni = _spin(1, 5000, tip="input dimension Ni")
-        self.nh = _spin(1, 5000, tip="hidden units Nh")
+        self.ni = _spin(*PANEL_RANGES["ni"], tip="input dimension Ni")
+        self.nh = _spin(*PANEL_RANGES["nh"], tip="hidden units Nh")
         self.params = QLabel("")
         self.data_mode = QComboBox()
         self.data_mode.addItem("N samples", "sample")
         self.data_mode.addItem("population  (N → ∞)", "population")
         self.data_mode.setToolTip("Sample Hessian from N Gaussian inputs, or the population Hessian "
                                   "(exact expectation, no sampling noise)")
-        self.samples = _spin(0, 10_000_000, special="auto (4·P)", tip="number of inputs N; auto: 4·P")
-        self.sigma1 = SciSpinBox(special="auto", factor=2 ** 0.5)
+        self.samples = _spin(0, PANEL_RANGES["samples"][1], special="auto (4·P)",   # 0: auto
+                             tip="number of inputs N; auto: 4·P")
+        self.sigma1 = SciSpinBox(special="auto", factor=2 ** 0.5, maximum=PANEL_RANGES["sigma1"][1])
         self.sigma1.setToolTip("standard deviation of the teacher's W1 entries; auto: 1/√Ni")
-        self.sigma2 = SciSpinBox(special="auto", factor=2 ** 0.5)
+        self.sigma2 = SciSpinBox(special="auto", factor=2 ** 0.5, maximum=PANEL_RANGES["sigma2"][1])
         self.sigma2.setToolTip("standard deviation of the teacher's W2 entries; auto: 1/√Nh")
-        self.teachers = _spin(1, 1_000_000, tip="number of teachers K in the ensemble (pooled in the histogram)")
-        self.seed = _spin(0, 2_147_483_647, tip="seed of teachers and inputs: the same seed gives the same run")
+        self.teachers = _spin(*PANEL_RANGES["teachers"], tip="number of teachers K in the ensemble (pooled in the histogram)")
+        self.seed = _spin(*PANEL_RANGES["seed"], tip="seed of teachers and inputs: the same seed gives the same run")
 
         self.dynamics = QGroupBox("Dynamics (gradient descent, on Run)")
         self.dynamics.setCheckable(True)
-        self.lr = SciSpinBox(special="auto (1/λ_max)", factor=2.0)
+        self.lr = SciSpinBox(special="auto (1/λ_max)", factor=2.0, maximum=PANEL_RANGES["dynamics.lr"][1])
         self.lr.setToolTip("step η; auto: 1/λ_max of the teacher. GD is stable for η < 2/λ_max")
-        self.steps = _spin(1, 10_000_000, tip="number of gradient-descent steps")
-        self.distance = SciSpinBox(factor=10.0)
+        self.steps = _spin(*PANEL_RANGES["dynamics.steps"], tip="number of gradient-descent steps")
+        self.distance = SciSpinBox(factor=10.0, maximum=PANEL_RANGES["dynamics.init_distance"][1])
         self.distance.setToolTip("ε: norm of the random initial displacement δ0 from the optimum θ*")
-        self.slow_modes = _spin(1, 7, tip="m: the slowest nonzero modes drawn in colour")
+        self.slow_modes = _spin(*PANEL_RANGES["dynamics.slow_modes"], tip="m: the slowest nonzero modes drawn in colour")
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -215,8 +216,13 @@ class ConfigPanel(QWidget):
         return cfg
 
     def set_config(self, config: dict) -> None:
-        """Show a configuration (normalised first; raises InputError for unknown fields)."""
+        """Show a configuration. Every value is checked first (gui.config.normalize and
+        check_values: the engine's checks and the widgets' ranges), so a bad one raises
+        InputError naming its field and leaves the panel as it was — nothing is clamped to a
+        spin box's limit or coerced to another value."""
         cfg = normalize(config)
+        check_values(cfg)
+        act = parse_activation(cfg["activation"])
         self._loading = True
         try:
             self._extra = {k: cfg[k] for k in ("weights", "inputs", "rtol", "quadrature_nodes")}
@@ -224,7 +230,6 @@ class ConfigPanel(QWidget):
                 self._extra["samples"] = cfg.get("samples")
             self._extra["dynamics"] = dict(cfg["dynamics"])
             self._view = dict(cfg["view"])
-            act = parse_activation(cfg["activation"])
             self.activation.setCurrentIndex(self.activation.findData(act.family))
             parameter = FAMILIES[act.family].parameter
             if parameter == "integer":
@@ -240,16 +245,12 @@ class ConfigPanel(QWidget):
             self.teachers.setValue(int(cfg["teachers"]))
             self.seed.setValue(int(cfg["seed"]))
             d = cfg["dynamics"]
-            self.dynamics.setChecked(bool(d["enabled"]))
+            self.dynamics.setChecked(d["enabled"])
             lr = d["lr"]
-            self.lr.setValue(0.0 if lr in (None, "auto") else float(lr))
+            self.lr.setValue(0.0 if lr == "auto" else float(lr))
             self.steps.setValue(int(d["steps"]))
             self.distance.setValue(float(d["init_distance"] or defaults.INIT_DISTANCE))
             self.slow_modes.setValue(int(d["slow_modes"]))
-        except InputError:
-            raise
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"configuration has a value of the wrong type ({exc})") from None
         finally:
             self._loading = False
         self._update_dependent()

@@ -429,10 +429,13 @@ class MainWindow(QMainWindow):
             self.load_preset(name)
 
     def open_config(self, path: str, run: bool = True) -> bool:
+        """Open a configuration file. A bad value is refused (gui.config.load_config checks
+        every field as the engine and the settings panel do): the banner names the field and
+        the settings stay as they were — nothing is clamped or coerced."""
         try:
             self.set_config(load_config(path), run=run)
         except InputError as exc:
-            self.show_error(str(exc))
+            self.show_error(f"Not opened — {exc}. The settings are unchanged.")
             return False
         self._config_path = str(path)
         self._preset_config = None

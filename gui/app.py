@@ -137,9 +137,11 @@ def run_gui(args) -> int:
     config_path = getattr(args, "config", None)
     if preset and config_path:
         return _error("give either --preset or --config, not both")
-    # Check everything the user named before a window exists.
+    # Check everything the user named before a window exists: a bad value in the file (as the
+    # engine and the settings panel check it, gui.config.load_config) is exit status 2 here,
+    # not a window that runs something else or a run that fails.
     try:
-        from .config import load_config
+        from .config import check_config, load_config
         from .presets import find_preset
 
         config = find_preset(preset).config() if preset else \
@@ -150,6 +152,9 @@ def run_gui(args) -> int:
         outputs = headless_outputs(getattr(args, "screenshot", None), getattr(args, "export", None),
                                    inputs=inputs)
         size = window_size(getattr(args, "window_size", None))
+        if outputs and (preset or config_path):
+            # the headless run starts at once: one that cannot fit in memory is refused now
+            check_config(config, Path(config_path).name if config_path else preset, memory=True)
     except InputError as exc:
         return _error(str(exc))
     if outputs and not _has_display():

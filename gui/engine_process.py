@@ -31,6 +31,15 @@ from pathlib import Path
 
 PROGRESS_INTERVAL = 0.05
 
+# The watchdog (gui.worker): while a task runs the child sends ("alive", task_id) every
+# HEARTBEAT_INTERVAL seconds from a daemon thread. A LAPACK call that holds the GIL stops those
+# heartbeats for its whole duration, so the parent also counts the child's CPU time going up
+# (Linux: /proc/PID/stat) as a sign of life. A child that gives neither — no message, no
+# heartbeat, no CPU time — for WATCHDOG_TIMEOUT seconds (stopped with SIGSTOP, deadlocked,
+# or swapped out for that long) is killed and the job fails with one message.
+HEARTBEAT_INTERVAL = 0.25
+WATCHDOG_TIMEOUT = 30.0
+
 
 # ============================================================================ the child's loop
 
@@ -46,7 +55,8 @@ def child_main(fd: int) -> None:
     arguments arrive pickled a second time and are unpickled inside the task's error handling,
     so arguments this interpreter cannot load (a class it cannot import) fail that task with a
     message instead of stopping the reader. Out, per task:
-    any number of ("progress", f, text), ("result", item), ("error", text), then ("done", status).
+    any number of ("progress", f, text), ("result", item), ("error", text) and
+    ("alive", task_id) (the heartbeat, every HEARTBEAT_INTERVAL s), then ("done", status).
     A reader thread receives everything, so a cancel arrives while the task runs — or before it
     starts (a cancelled id is remembered); a late cancel of a finished task does nothing.
     """
@@ -82,7 +92,18 @@ def child_main(fd: int) -> None:
                 if msg[0] == "stop":
                     return
 
+    def heartbeat() -> None:
+        while True:
+            time.sleep(HEARTBEAT_INTERVAL)
+            with lock:            # under the lock: never after the task's ("done", ...)
+                if current[0] is not None:
+                    try:
+                        send(("alive", current[0]))
+                    except (OSError, ValueError):
+                        return
+
     threading.Thread(target=reader, daemon=True, name="engine-reader").start()
+    threading.Thread(target=heartbeat, daemon=True, name="engine-heartbeat").start()
     while True:
         msg = tasks.get()
         if msg[0] == "stop":
@@ -164,6 +185,20 @@ class WorkerProcess:
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def cpu_time(self) -> int | None:
+        """The child's CPU time so far (user + system, in clock ticks, all its threads), or
+        None where /proc cannot tell (not Linux, or the process is gone)."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat", "rb") as f:
+                fields = f.read().rpartition(b")")[2].split()
+            return int(fields[11]) + int(fields[12])       # utime, stime (fields 14 and 15)
+        except (OSError, IndexError, ValueError):
+            return None
 
     def send(self, msg) -> None:
         self.conn.send(msg)

@@ -10,6 +10,13 @@ Cancel: the child's engine JobState is cancelled (it stops within ~50 ms between
 stuck inside one long call, the child is killed after KILL_AFTER seconds and a fresh process is
 warmed up in the background.
 
+Watchdog: while a job runs, the child sends a heartbeat every
+gui.engine_process.HEARTBEAT_INTERVAL seconds, and its CPU time going up counts as alive too (a
+long LAPACK call can hold the GIL and stop the heartbeats). A child that shows neither for
+gui.engine_process.WATCHDOG_TIMEOUT seconds — stopped (SIGSTOP), deadlocked — is killed, a
+fresh one is warmed up, and the job ends with one `error` ("the engine process stopped
+responding (pid N); ...") and status "error".
+
 Lifetime rules (docs/gui.md, "Qt notes"): the QThread subclass lives in the GUI thread and only its `run`
 executes in the new thread, so every signal it emits is queued to the GUI thread. A Job is kept
 alive by the module-level `_LIVE` set until its thread has finished and been waited for; the
@@ -27,10 +34,17 @@ from typing import Iterable
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from . import engine_process
 from .engine_process import POOL
 
 KILL_AFTER = 0.3      # seconds a cancelled child may take to stop by itself
 POLL = 0.02           # seconds between checks of the pipe and the cancel flag
+LIFE_CHECK = 0.25     # seconds between looks at the child's CPU time (the watchdog)
+
+
+def frozen_message(pid: int) -> str:
+    return (f"the engine process stopped responding (pid {pid}); the run was stopped — "
+            "press Run to try again")
 
 _LIVE: set["Job"] = set()
 _TASK_IDS = itertools.count(1)
@@ -45,6 +59,7 @@ class _JobThread(QThread):
     def __init__(self, spec: str, args: tuple, cancel_flag: threading.Event):
         super().__init__()
         self._spec, self._args, self._cancel = spec, args, cancel_flag
+        self.pid: int | None = None       # the engine process running the task, once known
 
     def run(self) -> None:  # runs in the new thread
         self.done.emit(self._run())
@@ -56,6 +71,7 @@ class _JobThread(QThread):
             self.error.emit(f"could not start an engine process: {exc}")
             return "error"
         task_id = next(_TASK_IDS)
+        self.pid = w.pid
         try:
             w.send(("run", task_id, self._spec, pickle.dumps(self._args)))
         except Exception as exc:          # e.g. an argument that does not pickle
@@ -63,6 +79,8 @@ class _JobThread(QThread):
             self.error.emit(f"unexpected error: could not send the job ({exc.__class__.__name__}: {exc})")
             return "error"
         cancel_at = None
+        last_sign = last_look = time.monotonic()      # the watchdog: the last sign of life
+        cpu = w.cpu_time()
         while True:
             if cancel_at is None and self._cancel.is_set():
                 cancel_at = time.monotonic()
@@ -83,10 +101,22 @@ class _JobThread(QThread):
                 self.error.emit("the engine process ended unexpectedly (out of memory?); "
                                 "try smaller sizes or fewer samples")
                 return "error"
-            if cancel_at is not None and time.monotonic() - cancel_at > KILL_AFTER:
+            now = time.monotonic()
+            if cancel_at is not None and now - cancel_at > KILL_AFTER:
                 POOL.discard(w)           # stuck in one long call (or deaf): stop it the hard way
                 POOL.prewarm(1)
                 return "cancelled"
+            if msg is not None:
+                last_sign = now
+            elif now - last_look >= LIFE_CHECK:
+                last_look, before, cpu = now, cpu, w.cpu_time()
+                if cpu is not None and cpu != before:
+                    last_sign = now       # busy in a call that holds the GIL: alive
+                elif now - last_sign > engine_process.WATCHDOG_TIMEOUT:
+                    POOL.discard(w)       # SIGKILL works on a stopped process too
+                    POOL.prewarm(1)
+                    self.error.emit(frozen_message(w.pid))
+                    return "error"
             if msg is not None:
                 kind = msg[0]
                 if kind == "done":
@@ -134,6 +164,12 @@ class Job(QObject):
     @property
     def cancel_requested(self) -> bool:
         return self._cancel_flag.is_set()
+
+    @property
+    def pid(self) -> int | None:
+        """The engine process running this job (None before it has one, and after the end)."""
+        thread = self._thread
+        return None if thread is None else thread.pid
 
     def is_running(self) -> bool:
         return self.status is None

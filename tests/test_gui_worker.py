@@ -4,7 +4,9 @@ The tasks below run in the child (spec "tests.test_gui_worker:NAME"): they must 
 from a fresh interpreter, which this module is (the project root is on the child's path).
 """
 import os
+import signal
 import time
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QTimer
@@ -66,6 +68,20 @@ def gil_holding_task(state, seconds):
         np.linalg.svd(a, compute_uv=False)
         n += 1
     yield n
+
+
+def sleeping_task(state, seconds):
+    """Silent for `seconds` but alive: only the heartbeat thread speaks."""
+    time.sleep(seconds)
+    yield "woke"
+
+
+def long_gil_call_task(state, calls):
+    """One SVD of a tall matrix holds the GIL (no heartbeat) for over a second, twice."""
+    a = np.random.default_rng(0).standard_normal((80_000, 300))
+    for _ in range(calls):
+        np.linalg.svd(a, compute_uv=False)
+    yield calls
 
 
 # ---------------------------------------------------------------- helpers (GUI side)
@@ -162,3 +178,101 @@ def test_many_start_cancel_cycles_leave_nothing_behind(qtbot):
         qtbot.waitUntil(lambda: job.status is not None, timeout=5000)
     assert finished == ["cancelled"] * 30
     qtbot.waitUntil(lambda: not live_jobs(), timeout=5000)
+
+
+def _gone_or_zombie(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] in "ZX"
+    except OSError:
+        return True
+
+
+def test_a_stopped_engine_process_is_noticed_killed_and_replaced(qtbot, monkeypatch):
+    """SIGSTOP: no heartbeat, no CPU time. The watchdog kills the child within its timeout,
+    the job ends with one message, and the next job runs in a fresh process."""
+    from gui import engine_process
+    from gui.worker import Job, frozen_message, live_jobs
+
+    monkeypatch.setattr(engine_process, "WATCHDOG_TIMEOUT", 1.5)
+    job = Job("test", SPEC + "cooperative_forever_task", ())
+    results, errors, finished = [], [], []
+    job.result.connect(results.append)
+    job.error.connect(errors.append)
+    job.finished.connect(finished.append)
+    job.start()
+    qtbot.waitUntil(lambda: len(results) >= 3, timeout=20_000)
+    pid = job.pid
+    os.kill(pid, signal.SIGSTOP)
+    stopped_at = time.monotonic()
+    try:
+        qtbot.waitUntil(lambda: bool(finished), timeout=15_000)
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)        # a failed test must not leave it stopped
+        except ProcessLookupError:
+            pass
+    waited = time.monotonic() - stopped_at
+    assert job.wait(5000)
+    assert finished == ["error"]
+    assert errors == [frozen_message(pid)]
+    assert errors[0] == (f"the engine process stopped responding (pid {pid}); the run was "
+                         "stopped — press Run to try again")
+    assert 1.4 < waited < 8, waited
+    assert _gone_or_zombie(pid)
+    got = run_job(qtbot, "pid_task")                   # usable again, in another process
+    assert got["finished"] == ["finished"] and got["results"][0] != pid
+    qtbot.waitUntil(lambda: not live_jobs(), timeout=5000)
+
+
+def test_a_silent_or_gil_holding_process_is_not_taken_for_a_frozen_one(qtbot, monkeypatch):
+    """The heartbeat keeps a task that sleeps without progress alive; the CPU time keeps one
+    alive whose LAPACK call holds the GIL (so no heartbeat) for longer than the timeout."""
+    from gui import engine_process
+
+    monkeypatch.setattr(engine_process, "WATCHDOG_TIMEOUT", 1.0)
+    got = run_job(qtbot, "sleeping_task", 3.0)
+    assert got["finished"] == ["finished"] and got["results"] == ["woke"] and not got["errors"]
+    got = run_job(qtbot, "long_gil_call_task", 2, timeout=60_000)
+    assert got["finished"] == ["finished"] and got["results"] == [2] and not got["errors"]
+
+
+def test_a_stopped_engine_process_during_a_run_is_one_message_and_run_works_again(window, qtbot,
+                                                                                 monkeypatch):
+    """The window: the spectrum's engine process is stopped mid-run; the controller's failed
+    signal carries the watchdog's message, the banner shows it, and Run works again."""
+    from gui import engine_process
+    from gui.config import default_config
+    from gui.worker import frozen_message
+
+    monkeypatch.setattr(engine_process, "WATCHDOG_TIMEOUT", 1.5)
+    qtbot.waitUntil(lambda: not window.is_running(), timeout=30_000)    # the start-up preview
+    cfg = default_config()
+    cfg.update(activation="erf", ni=10, nh=20, teachers=20_000)        # minutes of work
+    window.set_config(cfg, run=False)
+    failures, ends = [], []
+    window.controller.failed.connect(failures.append)
+    window.run_finished.connect(ends.append)
+    assert window.run()
+    job = window.controller._jobs["spectrum"]
+    qtbot.waitUntil(lambda: job.pid is not None and window.spectrum_view.n_teachers >= 2,
+                    timeout=30_000)
+    pid = job.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        qtbot.waitUntil(lambda: bool(ends), timeout=15_000)
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+    assert ends == ["error"]
+    assert failures == [f"spectrum: {frozen_message(pid)}"]
+    assert frozen_message(pid) in window.error_text()
+    assert job.wait(5000)
+    cfg.update(teachers=3)
+    window.set_config(cfg, run=False)
+    ends.clear()
+    assert window.run()
+    qtbot.waitUntil(lambda: bool(ends), timeout=30_000)
+    assert ends == ["finished"] and window.spectrum_view.n_teachers == 3
+    assert window.error_text() == ""

@@ -137,8 +137,13 @@ class DynamicsProblem:
 
 def parse_lr(value) -> float | str:
     """A positive finite step, or "auto" (1/λ_max)."""
-    if isinstance(value, str) and value.strip().lower() == "auto":
-        return "auto"
+    if isinstance(value, str):
+        if value.strip().lower() == "auto":
+            return "auto"
+        try:                   # the command line's --lr is text: a number or "auto"
+            value = float(value)
+        except ValueError:
+            pass
     return positive(value, "the learning rate", "--lr (a positive number or auto)")
 
 

@@ -111,8 +111,7 @@ def prepare(config: SpectrumConfig, check: bool = True) -> Problem:
     act = parse_activation(config.activation)
     ni, nh = check_sizes(config.ni, config.nh)
     whole(config.teachers, "the number of teachers", "--teachers")
-    if isinstance(config.seed, bool) or not isinstance(config.seed, (int, np.integer)) or config.seed < 0:
-        raise InputError(f"seed must be a non-negative whole number, got {config.seed!r}")
+    whole(config.seed, "seed", "--seed", lo=0)
     s1, s2 = sigmas(ni, nh, config.sigma1, config.sigma2)
     if config.rtol is not None:
         positive(config.rtol, "rtol", "--rtol")

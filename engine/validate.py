@@ -27,11 +27,11 @@ def whole(value, name: str, flag: str | None = None, lo: int = 1, hi: int | None
 
 
 def positive(value, name: str, flag: str | None = None) -> float:
-    """A positive finite float."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a positive number, got {value!r}{_hint(flag)}") from None
+    """A positive finite float; a number, not text that looks like one (a JSON "1e3" is a
+    mistake the file should show, and would otherwise travel on as a string)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise InputError(f"{name} must be a positive number, got {value!r}{_hint(flag)}")
+    v = float(value)
     if not math.isfinite(v) or v <= 0:
         raise InputError(f"{name} must be a positive finite number, got {value!r}{_hint(flag)}")
     return v

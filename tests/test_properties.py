@@ -32,8 +32,14 @@ SMALL = st.integers(1, 6).map(str)
 
 
 def valid_or(valid, hostile=NUMBERS):
-    """Three valid values for each hostile one, so that whole valid runs are common too."""
-    return st.one_of(valid, valid, valid, hostile)
+    """Valid four times in five, so that whole valid runs are common too (hypothesis favours
+    boundary values of its own choice strategies, so the odds are a sampled list)."""
+    return st.sampled_from([True, True, True, True, False]).flatmap(
+        lambda ok: valid if ok else hostile)
+
+
+def sometimes(times_in_ten: int):
+    return st.sampled_from([True] * times_in_ten + [False] * (10 - times_in_ten))
 
 ACTIVATIONS = st.one_of(
     st.sampled_from(["erf", "tanh", "linear", "power:2", "power:3", "poly:0,1,0.5"]),
@@ -185,3 +191,64 @@ def test_dynamics_flags_give_a_result_or_one_line(argv, capsys):
 @given(argv=theory_argv())
 def test_theory_flags_give_a_result_or_one_line(argv, capsys):
     check_run(argv, capsys)
+
+
+# ----------------------------------------------------------------------------- config JSON
+
+JSON_HOSTILE = st.one_of(
+    st.none(), st.booleans(), st.sampled_from(["", "no", "abc", "power:abc", "1e3", "nan"]),
+    st.integers(-10 ** 12, 10 ** 12), st.floats(allow_nan=False, allow_infinity=False),
+    st.lists(st.integers(0, 3), max_size=2), st.dictionaries(st.sampled_from("ab"), st.none(),
+                                                             max_size=1))
+CONFIG_VALID = {
+    "activation": ACTIVATIONS, "ni": st.integers(1, 5), "nh": st.integers(1, 5),
+    "samples": st.one_of(st.none(), st.integers(1, 100)), "population": st.booleans(),
+    "teachers": st.integers(1, 3), "seed": st.integers(0, 1000),
+    "sigma1": st.one_of(st.none(), st.floats(0.1, 2.0)), "rtol": st.one_of(st.none(), st.floats(1e-14, 1e-4)),
+}
+DYNAMICS_VALID = {"enabled": st.booleans(), "lr": st.one_of(st.just("auto"), st.floats(0.01, 1.5)),
+                  "steps": st.integers(1, 100), "slow_modes": st.integers(1, 4),
+                  "init_modes": st.sampled_from([None, "slow", [0], [-1, 0]])}
+
+
+@st.composite
+def config_documents(draw):
+    """A configuration as saved by the window, with some fields valid and some hostile, an
+    unknown key now and then, or not an object at all."""
+    if draw(sometimes(1)):
+        return draw(st.one_of(st.lists(st.integers(), max_size=2), st.text(max_size=5), st.none()))
+    doc = {}
+    for key, valid in CONFIG_VALID.items():
+        if draw(st.booleans()):
+            doc[key] = draw(valid_or(valid, JSON_HOSTILE))
+    if draw(st.booleans()):
+        doc["dynamics"] = {k: draw(valid_or(v, JSON_HOSTILE)) for k, v in DYNAMICS_VALID.items()
+                           if draw(st.booleans())}
+    if draw(sometimes(1)):
+        doc[draw(st.sampled_from(["nii", "view", "Ni"]))] = draw(JSON_HOSTILE)
+    return doc
+
+
+@settings(max_examples=int(__import__("os").environ.get("HX_EXAMPLES", 40)), deadline=None,
+          derandomize=not __import__("os").environ.get("HX_RANDOM"),
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(doc=config_documents())
+def test_config_files_give_a_result_or_one_line(doc, capsys, qapp):
+    """`--config FILE --export spectrum OUT.csv` (the window's headless run, in process)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "c.json"
+        config.write_text(json.dumps(doc))
+        out = Path(tmp) / "out.csv"
+        start = time.monotonic()
+        code = main.main(["--config", str(config), "--export", "spectrum", str(out)])
+        elapsed = time.monotonic() - start
+        event(f"exit {code}")
+        err = capsys.readouterr().err
+        lines = [l for l in err.splitlines() if l.strip()]
+        assert "Traceback" not in err and elapsed < HANG_SECONDS, (doc, err)
+        if code == 0:
+            text = out.read_text()
+            assert text and "nan" not in text.lower() and "inf" not in text.lower(), doc
+        else:
+            assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (doc, code, err)
+            assert sorted(p.name for p in Path(tmp).iterdir()) == ["c.json"], doc

@@ -7,7 +7,7 @@ then a tiny run of the same subcommand loads every lazily imported module, then 
 counter is reset (/proc/self/clear_refs) and the real command runs in the same process. The
 table shows the estimate, the measured peak above the interpreter's resident size just before
 the run (the "baseline", printed too), and measured / estimate: the memory guard relies on it
-staying at most 1.5 (docs/methods.md, "Memory"). Linux only.
+staying at most 1.5 (docs/methods.md §7). Linux only.
 """
 from __future__ import annotations
 

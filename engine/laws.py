@@ -58,7 +58,7 @@ _EPS = np.finfo(float).eps
 # Shifts s of the population below S_FLOOR × its scale are solved at S_FLOOR × scale: when Ni = Nh
 # the shifted Marchenko–Pastur law has an inverse-square-root edge at s, and for s → 0 the MPS edge
 # becomes a boundary layer of width ~s that the continuation cannot follow. The law moves by O(s)
-# in λ, so the CDF changes only below ~S_FLOOR × scale (docs/methods.md, "Degenerate cases").
+# in λ, so the CDF changes only below ~S_FLOOR × scale (docs/methods.md §6).
 S_FLOOR = 1e-6
 
 

@@ -6,7 +6,7 @@ seconds, or None). `--dry-run` prints it; every real run is guarded by it agains
 this process may still use: the host's MemAvailable, and the headroom of every memory cgroup
 (v2 memory.max, v1 memory.limit_in_bytes) the process lives in — a container's limit is what the
 kernel's OOM killer enforces, not the host's free memory. benchmarks/bench_memory.py measures
-peak RSS against these estimates (docs/methods.md, "Memory").
+peak RSS against these estimates (docs/methods.md §7).
 """
 from __future__ import annotations
 

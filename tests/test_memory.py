@@ -128,3 +128,45 @@ def test_a_run_that_cannot_fit_is_estimated_then_refused_before_allocating(tmp_p
 def test_dry_run_checks_the_flags_first(tmp_path):
     r = run("dynamics", *DRY["dynamics"][:-1], "0", "--json", "out.json", "--dry-run", cwd=tmp_path)
     assert r.returncode == 2 and r.stdout == "" and "steps" in r.stderr
+
+
+def dynamics_problem(**dyn):
+    from engine.dynamics import DynamicsConfig, prepare_dynamics
+    return prepare_dynamics(SpectrumConfig("erf", 20, 20, samples=3000),
+                            DynamicsConfig(**{"lr": "auto", "steps": 10, **dyn}), check=False)
+
+
+def test_dynamics_counts_its_eigenvectors_and_every_recorded_step():
+    from engine.dynamics import estimate_dynamics
+    p, n = 420, 3000
+    short = estimate_dynamics(dynamics_problem()).memory_bytes
+    assert short >= 8 * (2 * n * p + 3 * p * p)     # J, QR's copy, R and the two P×P factors
+    long = estimate_dynamics(dynamics_problem(steps=10 ** 6)).memory_bytes
+    assert long - short >= 10 ** 6 * 8 * (6 + 2 * 3)      # every row: 6 + 2m float64s at least
+    with pytest.raises(InputError, match="record fewer steps"):
+        from engine.dynamics import DynamicsConfig, prepare_dynamics
+        prepare_dynamics(SpectrumConfig("erf", 2, 2, samples=20),
+                         DynamicsConfig(lr="auto", steps=10 ** 9))
+
+
+def test_an_output_folder_removed_mid_run_is_one_line(tmp_path, capsys, monkeypatch):
+    """Writability is checked before computing; a folder that disappears afterwards is still
+    one line, exit 2, and nothing half-written anywhere."""
+    import shutil
+
+    import engine.commands.spectrum as spectrum_command
+    import main
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    real = spectrum_command.iter_spectra
+
+    def vanish(problem, state):
+        yield from real(problem, state)
+        shutil.rmtree(folder)
+    monkeypatch.setattr(spectrum_command, "iter_spectra", vanish)
+    code = main.main(["spectrum", "--activation", "erf", "--ni", "2", "--nh", "2",
+                      "--json", str(folder / "o.json")])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "cannot read or write" in lines[0], lines
+    assert list(tmp_path.iterdir()) == []

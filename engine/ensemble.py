@@ -135,6 +135,9 @@ def prepare(config: SpectrumConfig, check: bool = True) -> Problem:
         n = defaults.default_samples(n_params(ni, nh)) if config.samples is None else \
             whole(config.samples, "the number of samples", "--samples")
     problem = Problem(config, act, s1, s2, n, teacher, inputs)
+    if n is None and config.quadrature_nodes is None:
+        from .population import check_default_rule
+        check_default_rule(act, ni, nh, s1, teacher)
     if check:
         check_memory(problem)
     return problem

@@ -12,12 +12,13 @@ import numpy as np
 from scipy.special import gammaincinv, roots_hermitenorm
 
 from .activations import Activation
+from .errors import InputError
 from .jobs import JobState, null_state
 from .model import Teacher
 
 # Bound the (neurons × Q × Q) work arrays to keep memory flat for tanh's Q = 256.
 _MAX_CHUNK_ELEMENTS = 4_000_000
-MAX_NODES = 2001   # beyond this (σ1 ≈ 10× default) a run takes minutes; accuracy then degrades
+MAX_NODES = 2001   # the default rule's limit (σ1 ≈ 10× default): beyond, a run takes minutes
 TRAPEZOID_HALF_WIDTH = 9.0
 TRAPEZOID_SPACING = 0.2
 
@@ -53,16 +54,30 @@ def quadrature_rule(teacher: Teacher, act: Activation, nodes: int | None = None)
         q = nodes or act.quadrature_nodes
         return hermite_rule(q) + (q,)
     if nodes is None:
-        nodes = trapezoid_nodes(float(np.max(np.einsum("jk,jk->j", teacher.W1, teacher.W1))))
+        widest = float(np.max(np.einsum("jk,jk->j", teacher.W1, teacher.W1)))
+        nodes = trapezoid_nodes(widest)
+        if nodes > MAX_NODES:
+            raise InputError(too_wide(widest, nodes))
     if nodes < 3:                 # no spacing to speak of: the 1- or 2-point Gaussian rule
         return hermite_rule(nodes) + (nodes,)
     return trapezoid_rule(nodes) + (nodes,)
 
 
 def trapezoid_nodes(widest: float) -> int:
-    """Nodes of the trapezoidal rule for a widest neuron |w_j|² (see quadrature_rule)."""
-    h = TRAPEZOID_SPACING / math.sqrt(max(1.0, widest)) if math.isfinite(widest) else 0.0
-    return MAX_NODES if h <= 0.0 else min(MAX_NODES, 2 * math.ceil(TRAPEZOID_HALF_WIDTH / h) + 1)
+    """Nodes of the trapezoidal rule for a widest neuron |w_j|² (see quadrature_rule); more
+    than MAX_NODES means the default rule would be too coarse (or too slow) for this teacher."""
+    if not math.isfinite(widest) or widest > 1e100:
+        return 10 ** 60
+    h = TRAPEZOID_SPACING / math.sqrt(max(1.0, widest))
+    return 2 * math.ceil(TRAPEZOID_HALF_WIDTH / h) + 1
+
+
+def too_wide(widest: float, nodes: int) -> str:
+    """Why the default rule refuses a teacher, and the ways out."""
+    need = f"{nodes} nodes per dimension" if nodes < 10 ** 12 else "more nodes than float64 allows"
+    return (f"the widest neuron has |w|² = {widest:.3g}: its steep g′ needs {need} (at most "
+            f"{MAX_NODES} by default, beyond which runs take minutes); use a smaller --sigma1, "
+            f"or insist with --nodes (see its cost with --dry-run)")
 
 
 def likely_nodes(act: Activation, ni: int, nh: int, sigma1: float, nodes: int | None = None,
@@ -75,7 +90,23 @@ def likely_nodes(act: Activation, ni: int, nh: int, sigma1: float, nodes: int | 
         return act.quadrature_nodes
     if teacher is not None:
         return quadrature_rule(teacher, act)[2]
-    return trapezoid_nodes(2.0 * sigma1 * sigma1 * float(gammaincinv(0.5 * ni, 1.0 - 0.01 / nh)))
+    return min(MAX_NODES, trapezoid_nodes(
+        2.0 * sigma1 * sigma1 * float(gammaincinv(0.5 * ni, 1.0 - 0.01 / nh))))
+
+
+def check_default_rule(act: Activation, ni: int, nh: int, sigma1: float,
+                       teacher: Teacher | None = None) -> None:
+    """Refuse before any work a problem whose teachers the default rule cannot resolve (their
+    widest |w_j|² at its median over random teachers, or the given teacher's)."""
+    if act.coefficients is not None or act.is_linear:
+        return
+    if teacher is not None:
+        widest = float(np.max(np.einsum("jk,jk->j", teacher.W1, teacher.W1)))
+    else:
+        widest = 2.0 * sigma1 * sigma1 * float(gammaincinv(0.5 * ni, 0.5 ** (1.0 / nh)))
+    nodes = trapezoid_nodes(widest)
+    if nodes > MAX_NODES:
+        raise InputError(too_wide(widest, nodes))
 
 
 def pair_expectations(teacher: Teacher, act: Activation, nodes: int | None = None,

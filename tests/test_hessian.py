@@ -216,3 +216,16 @@ def test_sample_hessian_converges_to_population_like_one_over_sqrt_n():
     assert errors[0] < 0.2
     # 100× the data: 1/√N predicts a 10× smaller error; allow for noise (3× to 30×)
     assert 3 < errors[0] / errors[1] < 30
+
+
+def test_a_teacher_too_wide_for_the_default_rule_is_refused_not_under_resolved():
+    """σ1 = 100 at Ni = 2 needs ~14 000 trapezoid nodes; the old cap of 2001 returned an
+    eigenvalue of −13.8 without a word. Refused by default, computed when --nodes insists."""
+    from engine.errors import InputError
+    from engine.population import MAX_NODES
+    act = parse_activation("erf")
+    t = Teacher(np.array([[100.0, 0.0], [0.0, 40.0]]), np.array([1.0, 0.5]))
+    with pytest.raises(InputError, match="widest neuron"):
+        population_spectrum(t, act)
+    fine = population_spectrum(t, act, nodes=3 * MAX_NODES)
+    assert fine.eigenvalues[0] > -1e-12 * fine.eigenvalues[-1]

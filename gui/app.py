@@ -185,7 +185,8 @@ def run_gui(args) -> int:
 def _headless(app, preset: str | None, config_path: str | None, outputs, size,
               presentation: bool = False) -> int:
     """Run to completion, write every output (the window, or a view in a format), return the
-    exit code: 0, 1 if the run failed, 2 if an output could not be written."""
+    exit code: 0, or 2 (one line on standard error) if the run failed or an output could not
+    be written."""
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
     from .main_window import MainWindow
@@ -226,7 +227,7 @@ def _headless(app, preset: str | None, config_path: str | None, outputs, size,
         if status != "finished":
             message = window.error_text() or f"the run ended with status {status!r}"
             sys.stderr.write(f"error: {message}\n")
-            code = 1
+            code = 2                             # like every failure of the command line
         else:
             for what, fmt, path in outputs:
                 if not window.export(what, fmt, path):

@@ -40,6 +40,7 @@ from .activations import Activation
 from .validate import positive, whole
 from .curves import first_step, predicted_loss
 from .curves import mode_energies as _curve_energies
+from .arrays import read_npy, real_finite
 from .ensemble import (Problem, SpectrumConfig, estimate_bytes, estimate_seconds, prepare,
                        teacher_and_inputs)
 from .errors import Cancelled, InputError
@@ -175,21 +176,10 @@ def parse_init_modes(value, p: int) -> tuple[int, ...] | str | None:
 def load_init_vector(path: str | Path, p: int) -> np.ndarray:
     """δ0 from an .npy of length P: real, finite, not all zero."""
     pth = Path(path)
-    if not pth.is_file():
-        raise InputError(f"init file {str(pth)!r} does not exist")
-    try:
-        a = np.load(pth, allow_pickle=False)
-    except Exception as exc:  # numpy raises several types for corrupt files
-        raise InputError(f"init file {str(pth)!r} could not be read as an .npy array "
-                         f"({exc.__class__.__name__})") from None
-    if not isinstance(a, np.ndarray) or not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
-        raise InputError(f"init file {str(pth)!r} must hold one real .npy array of length P = {p}")
+    a = real_finite(read_npy(pth, "init"), f"init file {str(pth)!r}")
     if a.ndim != 1 or a.size != p:
         raise InputError(f"init file {str(pth)!r} has shape {a.shape}; it must be a vector of length "
                          f"P = {p} (W1 row by row, then W2)")
-    a = a.astype(np.float64)
-    if not np.all(np.isfinite(a)):
-        raise InputError(f"init file {str(pth)!r} contains NaN or infinite values; give finite numbers")
     if not np.any(a):
         raise InputError(f"init file {str(pth)!r} is all zeros: that start is the optimum itself")
     return a

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .activations import Activation
+from .arrays import read_npy, read_npz, real_finite
 from .errors import InputError
 
 
@@ -87,37 +88,11 @@ def jacobian(teacher: Teacher, act: Activation, X: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- files
 
-def _load_array_file(path: str | Path, what: str):
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{what} file {str(p)!r} does not exist")
-    try:
-        return np.load(p, allow_pickle=False)
-    except Exception as exc:  # numpy raises several types for corrupt files
-        raise InputError(f"{what} file {str(p)!r} could not be read as numpy data ({exc.__class__.__name__})") from None
-
-
-def _check_finite(a: np.ndarray, what: str) -> np.ndarray:
-    if not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
-        raise InputError(f"{what} must hold real numbers, not {a.dtype}")
-    a = np.asarray(a, dtype=np.float64)
-    if not np.all(np.isfinite(a)):
-        raise InputError(f"{what} contains NaN or infinite values; replace them with finite numbers")
-    return a
-
-
 def load_teacher(path: str | Path, ni: int | None = None, nh: int | None = None) -> Teacher:
     """Read an .npz holding W1 (Nh×Ni) and W2 (Nh); sizes, if given, must agree."""
-    data = _load_array_file(path, "weights")
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise InputError(f"weights file {str(path)!r} must be an .npz archive with arrays W1 and W2")
-    with data:
-        missing = [k for k in ("W1", "W2") if k not in data.files]
-        if missing:
-            raise InputError(f"weights file {str(path)!r} lacks {', '.join(missing)} "
-                             f"(has {', '.join(data.files) or 'nothing'}); save with np.savez(f, W1=..., W2=...)")
-        W1 = _check_finite(data["W1"], "W1 in the weights file")
-        W2 = _check_finite(data["W2"], "W2 in the weights file")
+    data = read_npz(path, "weights", ("W1", "W2"), "save with np.savez(f, W1=..., W2=...)")
+    W1 = real_finite(data["W1"], "W1 in the weights file")
+    W2 = real_finite(data["W2"], "W2 in the weights file")
     if W1.ndim != 2 or W2.ndim != 1 or W2.shape[0] != W1.shape[0]:
         raise InputError(f"weights file {str(path)!r}: W1 must be Nh×Ni and W2 of length Nh; "
                          f"got W1 {W1.shape} and W2 {W2.shape}")
@@ -129,10 +104,7 @@ def load_teacher(path: str | Path, ni: int | None = None, nh: int | None = None)
 
 def load_inputs(path: str | Path, ni: int) -> np.ndarray:
     """Read an .npy of shape N×Ni."""
-    X = _load_array_file(path, "inputs")
-    if not isinstance(X, np.ndarray):
-        raise InputError(f"inputs file {str(path)!r} must be an .npy array of shape N×Ni")
-    X = _check_finite(X, f"inputs file {str(path)!r}")
+    X = real_finite(read_npy(path, "inputs"), f"inputs file {str(path)!r}")
     if X.ndim != 2 or X.shape[1] != ni:
         raise InputError(f"inputs file {str(path)!r} has shape {X.shape}; it must be N×Ni with Ni={ni}")
     if X.shape[0] < 1:

@@ -109,7 +109,7 @@ BAD = [
     (["--weights", "{d}/missing.npz"], "does not exist"),
     (["--inputs", "{d}/wide.npy"], "Ni=3"),
     (["--inputs", "{d}/inf.npy"], "NaN or infinite"),
-    (["--inputs", "{d}/garbage.npy"], "could not be read"),
+    (["--inputs", "{d}/garbage.npy"], "not an .npy array"),
     (["--samples", "1000000000", "--ni", "50", "--nh", "50"], "GB"),
     (["--json", "{d}/no/such/folder/out.json"], "does not exist"),
     (["--json", "{d}/ro"], "folder"),

@@ -228,6 +228,8 @@ def prepare_dynamics(spectrum_config: SpectrumConfig, dynamics_config: DynamicsC
 # Bytes per recorded step beyond its (6 + 2m) float64s, kept twice while the chunks are joined:
 # the row's lists and floats while it is encoded (benchmarks/bench_memory.py).
 RECORD_OVERHEAD = 64.0
+# The window keeps δ(t) at up to this many recorded steps to replay training (P floats each).
+REPLAY_FRAMES = 400
 
 
 def estimate_dynamics(problem: DynamicsProblem) -> Estimate:
@@ -242,6 +244,7 @@ def estimate_dynamics(problem: DynamicsProblem) -> Estimate:
     batch = n if problem.full_batch else cfg.batch
     train = FLOAT * (p * p + n * (ni + 2) + 4 * batch * nh + 4 * p)
     records = rows * (2 * FLOAT * (6 + 2 * m) + RECORD_OVERHEAD + JSON_NUMBER * m)
+    records += 2 * FLOAT * p * (min(rows, REPLAY_FRAMES) + 1)      # the window's replay frames
     seconds = estimate_seconds(model) * 3 + cfg.steps * (2e-6 + 3e-9 * batch * (p + nh))
     return Estimate(max(decompose, train + records) + JSON_NUMBER * p, seconds)
 
@@ -510,6 +513,9 @@ class TrajectoryChunk(TrajectorySeries):
     takeover_step_actual: int | None
     elapsed_seconds: float
     final_delta: np.ndarray | None = field(default=None, repr=False)   # θ − θ*, last chunk only
+    # replay: δ(t) at some of the recorded steps (iter_trajectory's `snapshots`), rows × P
+    snapshot_steps: np.ndarray | None = field(default=None, repr=False)
+    snapshots: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def done(self) -> bool:
@@ -519,8 +525,12 @@ class TrajectoryChunk(TrajectorySeries):
 class _Recorder:
     """Collects (step, loss, slow projections) and turns them into chunks with predictions."""
 
-    def __init__(self, start: DynamicsStart):
+    def __init__(self, start: DynamicsStart, snapshot_every: int = 0):
         self.start = start
+        self.snapshot_every = snapshot_every     # keep δ at every k-th recorded row (0: none)
+        self.rows = 0
+        self.snap_steps: list[int] = []
+        self.snaps: list[np.ndarray] = []
         self.lam = start.eigenvalues
         self.c = start.coefficients
         self.slow = start.slow_modes
@@ -540,6 +550,13 @@ class _Recorder:
         self.losses.append(loss)
         self.proj.append(self.V_slow.T @ delta)
         self.last = t
+        if self.snapshot_every and self.rows % self.snapshot_every == 0:
+            self._snap(t, delta)
+        self.rows += 1
+
+    def _snap(self, t: int, delta: np.ndarray) -> None:
+        self.snap_steps.append(t)
+        self.snaps.append(delta.copy())
 
     def __len__(self):
         return len(self.steps)
@@ -564,10 +581,17 @@ class _Recorder:
             hits = np.flatnonzero(share_act > 0.5)
             if hits.size:
                 self.takeover = int(steps[hits[0]])
+        if self.snapshot_every and final_delta is not None and \
+                (not self.snap_steps or self.snap_steps[-1] != self.last) and self.last >= 0:
+            self._snap(self.last, final_delta)            # the replay always reaches the end
+        p = self.lam.size
+        snap_steps = np.asarray(self.snap_steps, dtype=np.int64)
+        snaps = np.asarray(self.snaps, dtype=float).reshape(len(self.snaps), p)
         self.steps, self.losses, self.proj = [], [], []
+        self.snap_steps, self.snaps = [], []
         return TrajectoryChunk(steps, loss, lin, lin_flow, e_pred, e_act, share_pred, share_act,
                                step, s.problem.config.steps, status, tta, self.takeover,
-                               time.monotonic() - self.t0, final_delta)
+                               time.monotonic() - self.t0, final_delta, snap_steps, snaps)
 
 
 def _batches(rng: np.random.Generator, X: np.ndarray, y: np.ndarray, b: int):
@@ -582,12 +606,14 @@ def _batches(rng: np.random.Generator, X: np.ndarray, y: np.ndarray, b: int):
 
 
 def iter_trajectory(start: DynamicsStart | DynamicsProblem, state: JobState | None = None,
-                    chunk_seconds: float = 0.1) -> Iterator[TrajectoryChunk]:
+                    chunk_seconds: float = 0.1, snapshots: int = 0) -> Iterator[TrajectoryChunk]:
     """Train from θ* + δ0 and yield TrajectoryChunk objects about every `chunk_seconds`.
 
     The last chunk (possibly with no steps) carries the final status. Given a DynamicsProblem,
     start_dynamics runs first. Cancel through `state` at any time: the loop stops after the
-    current step, records it, and the last chunk has status "cancelled".
+    current step, records it, and the last chunk has status "cancelled". snapshots > 0 keeps
+    δ(t) itself at about that many of the recorded steps, evenly spaced, and the last one (a
+    replay's frames; at most snapshots + 1 of them, P floats each).
     """
     state = state or null_state()
     if isinstance(start, DynamicsProblem):
@@ -600,7 +626,8 @@ def iter_trajectory(start: DynamicsStart | DynamicsProblem, state: JobState | No
     threshold = DIVERGENCE_FACTOR * L0 if L0 > 0 else math.inf
     delta = start.delta0.copy()
     grad = np.empty_like(delta)
-    rec = _Recorder(start)
+    rows = start.problem.max_records
+    rec = _Recorder(start, -(-rows // snapshots) if snapshots > 0 else 0)
     tta: int | None = None
     status = "running"
     last_emit = time.monotonic()

@@ -320,3 +320,21 @@ def test_the_start_for_display_pickles_small_and_keeps_what_a_plot_needs():
     assert light.config == start.config and light.total_steps == 50 and light.flow is False
     assert (light.predicted_takeover_step, light.stability_limit) == \
         (start.predicted_takeover_step, start.stability_limit)
+
+
+def test_replay_frames_are_the_states_of_the_run_at_their_steps():
+    """Snapshots kept for the window's replay: at most `snapshots` + 1 frames, evenly spread,
+    the last one at the last step, each equal to θ − θ* of a separate run stopped there."""
+    def problem(steps):
+        return prepare_dynamics(SpectrumConfig("erf", 3, 4, samples=60, seed=2),
+                                DynamicsConfig(lr="auto", steps=steps, record_every=3))
+    chunks = list(iter_trajectory(problem(300), chunk_seconds=0.0, snapshots=20))
+    steps = np.concatenate([c.snapshot_steps for c in chunks])
+    frames = np.concatenate([c.snapshots for c in chunks])
+    assert 15 <= steps.size <= 21 and steps[0] == 0 and steps[-1] == 300
+    assert np.all(np.diff(steps) > 0) and frames.shape == (steps.size, 16)
+    for k in (1, steps.size // 2):
+        alone = list(iter_trajectory(problem(int(steps[k]))))[-1].final_delta
+        np.testing.assert_array_equal(frames[k], alone)
+    none = list(iter_trajectory(problem(30)))
+    assert all(c.snapshots.shape == (0, 16) for c in none)

@@ -90,6 +90,7 @@ DRY = {
     "dynamics": ["--activation", "erf", "--ni", "3", "--nh", "2", "--samples", "10",
                  "--lr", "auto", "--steps", "5"],
     "theory": ["--ni", "3", "--nh", "2", "--samples", "10"],
+    "landscape": ["--activation", "erf", "--ni", "3", "--nh", "2", "--samples", "10"],
 }
 
 

@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from dataclasses import replace
+from pathlib import Path
 
-from ..ensemble import Problem, TeacherResult, iter_spectra, prepare
+import numpy as np
+
+from ..ensemble import Problem, TeacherResult, compute_one, iter_spectra, prepare
 from ..ensemble import estimate as estimate_spectra
-from ..memory import Estimate
-from ..fileio import check_writable, write_json
+from ..errors import InputError
+from ..memory import FLOAT, Estimate
+from ..fileio import _same_file, check_writable, write_atomic, write_json
 from ..jobs import JobState
 from ..progress import ProgressBar
 from ..theory import theory_record
@@ -27,6 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="quadrature nodes per dimension, population mode (default: Gauss–Hermite, "
                              "exact, for polynomials; for erf and tanh a trapezoidal rule with spacing "
                              "0.2/√max(1, max_j |w_j|²), converged to ~1e-13)")
+    parser.add_argument("--eigenvectors", metavar="OUT.npz",
+                        help="also write teacher 1's eigenvalues (P, ascending) and eigenvectors "
+                             "(P×P, column k belongs to eigenvalue k; rows in parameter order, W1 "
+                             "row by row, then W2) to this .npz, written atomically")
     add_json_output(parser)
 
 
@@ -49,29 +59,89 @@ def result_document(problem: Problem, results: list[TeacherResult]) -> dict:
     return doc
 
 
+def _vector_estimate(problem: Problem) -> Estimate:
+    """The run with teacher 1's eigenvectors: its peak with the vectors' factors
+    (ensemble.estimate with vectors=True), the P×P matrix kept until it is written, and the
+    time of the general route with vectors (also for linear g, whose fast path has none)."""
+    n, p = problem.n_samples, problem.n_params
+    seconds = 0.003 + 6e-10 * (n * p * min(n, p) if n else p ** 3)     # measured, QR + SVD or eigh
+    return estimate_spectra(problem, vectors=True) + Estimate(FLOAT * p * p, seconds)
+
+
 def _problem(args: argparse.Namespace, check: bool = True) -> Problem:
+    vectors = args.eigenvectors is not None
     problem = prepare(config_from_args(args, teachers=args.teachers, rtol=args.rtol,
-                                       quadrature_nodes=args.nodes), check)
+                                       quadrature_nodes=args.nodes), check and not vectors)
+    if check and vectors:
+        mode = "population" if problem.n_samples is None else "sample"
+        _vector_estimate(problem).require(
+            f"the {mode} Hessian with its eigenvectors (P = {problem.n_params}"
+            + (f", N = {problem.n_samples})" if problem.n_samples else ")"),
+            "use fewer samples (--samples), smaller Ni or Nh, or drop --eigenvectors")
     check_writable(args.json, inputs=(args.weights, args.inputs))
+    if vectors:
+        check_writable(args.eigenvectors, inputs=(args.weights, args.inputs))
+        if _same_file(Path(args.eigenvectors), Path(args.json)):
+            raise InputError(f"--eigenvectors and --json both name {str(args.json)!r}; give "
+                             "two different files")
     return problem
 
 
 def estimate(args: argparse.Namespace) -> Estimate:
-    return estimate_spectra(_problem(args, check=False))
+    problem = _problem(args, check=False)
+    return _vector_estimate(problem) if args.eigenvectors is not None else estimate_spectra(problem)
+
+
+def _spectra(problem: Problem, state: JobState, vectors: bool):
+    """Every teacher's result without inputs or eigenvectors (K × N × Ni, K × P² otherwise),
+    and teacher 1's eigenvectors when asked for (the others are computed without)."""
+    if not vectors:
+        return [r.for_display() for r in iter_spectra(problem, state)], None
+    k_total = problem.n_teachers
+    results, kept = [], None
+    for k in range(k_total):
+        state.report(k / k_total, f"teacher {k + 1}/{k_total}")
+        res = compute_one(problem, k, k == 0, state.sub(k / k_total, (k + 1) / k_total))
+        if res.spectrum.eigenvectors is not None:
+            kept = res.spectrum
+            res = replace(res, spectrum=replace(res.spectrum, eigenvectors=None))
+        results.append(res.for_display())
+    state.report(1.0, f"{k_total} teacher{'s' if k_total > 1 else ''} done")
+    return results, kept
+
+
+def write_eigenvectors(path, spectrum) -> None:
+    """eigenvalues (P, ascending) and eigenvectors (P×P, columns) as an .npz, atomically."""
+    write_atomic(path, lambda fh: np.savez(fh, eigenvalues=spectrum.eigenvalues,
+                                           eigenvectors=spectrum.eigenvectors), binary=True)
 
 
 def run(args: argparse.Namespace) -> int:
+    vectors = args.eigenvectors is not None
     problem = _problem(args)
     bar = ProgressBar()
     start = time.perf_counter()
     try:
-        # each teacher's inputs are dropped once its spectrum is known (K × N × Ni otherwise)
-        results = [r.for_display() for r in iter_spectra(problem, JobState(bar))]
+        results, kept = _spectra(problem, JobState(bar), vectors)
     finally:
         bar.close()
     doc = result_document(problem, results)
-    write_json(args.json, doc)
-    print(summary(args.json, problem, doc, time.perf_counter() - start))
+    if vectors:
+        existed = os.path.exists(args.eigenvectors)
+        write_eigenvectors(args.eigenvectors, kept)
+        try:
+            write_json(args.json, doc)
+        except BaseException:
+            if not existed:          # no half of a result: the .npz goes with the failed JSON
+                try:
+                    os.unlink(args.eigenvectors)
+                except OSError:
+                    pass
+            raise
+    else:
+        write_json(args.json, doc)
+    print(summary(args.json, problem, doc, time.perf_counter() - start)
+          + (f"; eigenvectors in {args.eigenvectors}" if vectors else ""))
     return 0
 
 

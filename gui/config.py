@@ -32,7 +32,28 @@ DYNAMICS_DEFAULTS: dict = {"enabled": False, **DynamicsConfig().to_dict()}
 # log_steps: a log₁₀ step axis in the Dynamics view; tolerance: the rank tolerance on the
 # singular-value scale chosen in the Rank view (None: each teacher's default), which also
 # decides which eigenvalues the Spectrum view counts as zero modes.
-VIEW_DEFAULTS: dict = {"log_axis": None, "log_steps": False, "tolerance": None}
+VIEW_DEFAULTS: dict = {"log_axis": None, "log_steps": False, "tolerance": None, "views": None,
+                       "slice": None}
+# "views": which views the window shows — "main" (spectrum, rank, dynamics; also null),
+# "anatomy" (modes, landscape, structure), "all", or one view's name (gui.views). "slice": the
+# Landscape view's two modes [i, j] (ascending indices, negative from the top), null: the
+# slowest above the rank tolerance and the fastest.
+
+
+def _slice(value, name):
+    if value is None:
+        return
+    if not isinstance(value, list) or len(value) != 2 or \
+            not all(isinstance(k, int) and not isinstance(k, bool) for k in value) or value[0] == value[1]:
+        raise InputError(f"{name} must be two different mode indices like [0, -1] (or null), "
+                         f"got {value!r}")
+
+
+def _views(value, name):
+    from .views import GROUPS, VIEWS
+    allowed = [*GROUPS, "all", *(cls.name for cls in VIEWS)]
+    if value is not None and value not in allowed:
+        raise InputError(f"{name} must be one of {', '.join(allowed)} (or null), got {value!r}")
 
 # The switches of the format: true or false, or null for the default (log_axis null:
 # automatic). Anything else ("no", 0, "false") is refused rather than guessed at.
@@ -91,6 +112,8 @@ FIELD_CHECKS: dict = {
     "dynamics.record_every": whole,
     "dynamics.target_decades": positive,
     "view.tolerance": _optional(positive),
+    "view.views": _views,
+    "view.slice": _slice,
 }
 
 

@@ -26,7 +26,7 @@ from .figure_dialog import FigureDialog
 from .lesson_panel import LessonPanel
 from .presets import find_preset, list_presets
 from .run_controller import RunController, spectrum_key
-from .views import VIEWS
+from .views import GROUPS, VIEWS
 from .worker import shutdown
 
 APP_NAME = "Hessian Explorer"
@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         self.presentation = False
         self._lesson_tabbed = False
         self.figure = export.DEFAULT_FIGURE         # how figures are exported (Figure… dialog)
-        self._focused = "all"
+        self._focused = "main"
         self._docks_before: dict = {}
         self.controller = RunController(self)
         self._build()
@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._fit_screen()
         self._restore_settings()
+        self.focus_view(self._focused)
         POOL.reopen()
         POOL.prewarm(2)                 # engine processes ready for a run and its overlay curves
         self._set_idle("Ready. Choose a preset, change a setting, or press Run (Ctrl+R).")
@@ -222,12 +223,17 @@ class MainWindow(QMainWindow):
                 view_menu.addAction(action)
         view_menu.addSeparator()
         group = QActionGroup(self)
-        choices = [("all", "All views")] + [(name, f"{v.title} only") for name, v in self.views.items()]
-        for i, (key, text) in enumerate(choices):
-            a = self._action(view_menu, text, lambda _=False, k=key: self.focus_view(k), QKeySequence(f"Ctrl+{i}"))
+        # Ctrl+0: the run's views; Ctrl+1…: one view alone; Ctrl+9: teacher 1 taken apart
+        choices = [("main", GROUPS["main"], "Ctrl+0")] + \
+            [(name, f"{v.title} only", f"Ctrl+{i + 1}") for i, (name, v) in enumerate(self.views.items())] + \
+            [("anatomy", GROUPS["anatomy"], "Ctrl+9"), ("all", "All views", "Ctrl+Shift+0")]
+        self.view_actions = {}
+        for key, text, keys in choices:
+            a = self._action(view_menu, text, lambda _=False, k=key: self.focus_view(k), QKeySequence(keys))
             a.setCheckable(True)
-            a.setChecked(key == "all")
+            a.setChecked(key == "main")
             group.addAction(a)
+            self.view_actions[key] = a
         self.large_text_action = self._action(view_menu, "Large &text (projector)", None,
                                               QKeySequence("Ctrl+Shift+T"))
         self.large_text_action.setCheckable(True)
@@ -269,6 +275,7 @@ class MainWindow(QMainWindow):
         c.failed.connect(self.show_error)
         c.job_done.connect(lambda _name, _status: self._update_status())
         c.finished.connect(self._run_ended)
+        c.mode_selected.connect(self._mode_selected)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
@@ -301,7 +308,7 @@ class MainWindow(QMainWindow):
         else:
             for dock, visible in self._docks_before.items():
                 dock.setVisible(visible)
-            self.focus_view("all")
+            self.focus_view("main" if self._focused not in GROUPS else self._focused)
         self.presentation = on
         self.presentation_action.blockSignals(True)
         self.presentation_action.setChecked(on)
@@ -309,9 +316,10 @@ class MainWindow(QMainWindow):
         self._apply_scales()
 
     def cycle_views(self) -> None:
-        """F12: all views → each alone in turn → all."""
-        order = ["all"] + list(self.views)
-        self.focus_view(order[(order.index(self._focused) + 1) % len(order)])
+        """F12: the run's views → each alone in turn → teacher 1 taken apart → the run's views."""
+        order = ["main"] + list(self.views) + ["anatomy"]
+        current = self._focused if self._focused in order else "main"
+        self.focus_view(order[(order.index(current) + 1) % len(order)])
 
     def _apply_scales(self) -> None:
         if self.presentation:
@@ -337,13 +345,29 @@ class MainWindow(QMainWindow):
             style.set_grid(view.plot, bool(on))
         self.settings.setValue("grid", bool(on))
 
+    def _mode_selected(self, _k: int) -> None:
+        """An eigenvalue was picked: make sure the Modes view shows it."""
+        if self.views["modes"].isHidden():
+            self.focus_view("anatomy")
+
     def focus_view(self, key: str) -> None:
         """Show one view alone (big, for a projector) or all of them."""
         self._focused = key
         for name, view in self.views.items():
-            view.setVisible(key in ("all", name))
+            view.setVisible(key in ("all", name, view.group))
         for splitter in self.row_splitters:
             splitter.setVisible(any(not splitter.widget(i).isHidden() for i in range(splitter.count())))
+        self.config_panel.set_view_option("views", key)
+        action = getattr(self, "view_actions", {}).get(key)
+        if action is not None and not action.isChecked():
+            action.setChecked(True)
+        shown = {n for n, v in self.views.items() if not v.isHidden()}
+        wanted = set()
+        if shown & {"modes", "structure", "landscape"}:
+            wanted.add("anatomy")
+        if "landscape" in shown:
+            wanted.add("landscape")
+        self.controller.want(wanted)
 
     # ================================================================== messages
     def show_error(self, message: str) -> None:
@@ -383,6 +407,9 @@ class MainWindow(QMainWindow):
         options = view_options(self.config())
         for view in self.views.values():
             view.apply_options(options)
+        self.focus_view(options.get("views") or "main")
+        sl = options.get("slice")
+        self.controller.landscape_modes = None if sl is None else tuple(sl)
         if run:
             self.run()
 

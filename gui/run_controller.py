@@ -21,7 +21,9 @@ from engine.errors import InputError
 from engine.theory import LawChoice, law_choice
 
 from .config import dynamics_config, dynamics_spectrum_config, spectrum_config
-from .tasks import TASK, DynamicsRequest, ExpectedRequest, SpectrumRequest, TheoryRequest
+from .tasks import (TASK, AnatomyRequest, DynamicsRequest, ExpectedRequest, LandscapeRequest,
+                    SpectrumRequest, TheoryRequest)
+from .replay import Replay
 from .worker import Job
 
 PREVIEW_BUDGET_S = 1.0        # automatic re-runs compute as many teachers as fit in this
@@ -97,6 +99,9 @@ class RunController(QObject):
     dynamics_reset = Signal(str)          # the trajectory shown is stale: clear, show this text
     dynamics_started = Signal(object)     # engine.dynamics.DynamicsStart (for display)
     dynamics_chunk = Signal(object)       # engine.dynamics.TrajectoryChunk
+    anatomy_ready = Signal(object)        # engine.anatomy.Anatomy of teacher 1
+    landscape_ready = Signal(object)      # engine.landscape.Slice
+    mode_selected = Signal(int)           # an eigenvalue of teacher 1 picked (ascending index)
     job_done = Signal(str, str)           # (request name, status): e.g. redraw now
     busy = Signal()                       # a job started: the run can be cancelled
     progress = Signal(float, str)
@@ -112,10 +117,19 @@ class RunController(QObject):
         self._theory_waits = False
         self._pending_dynamics: DynamicsProblem | None = None
         self.first_spectrum = None        # teacher 1's Spectrum (the expected curve's input)
+        self.wanted: set[str] = set()     # extra jobs the visible views need: "anatomy", "landscape"
+        self.anatomy = None               # teacher 1's engine.anatomy.Anatomy, once known
+        self.landscape_modes: tuple[int, int] | None = None   # None: the default pair
+        self.replay = Replay(self)        # training's kept frames, shared by the views
+        self.dynamics_started.connect(lambda _start: self.replay.clear())
+        self.dynamics_reset.connect(lambda _text: self.replay.clear())
+        self.dynamics_chunk.connect(self.replay.add_chunk)
         self._handlers = {SpectrumRequest.name: self._spectrum_result,
                           TheoryRequest.name: self.theory_ready.emit,
                           ExpectedRequest.name: self.expected_ready.emit,
-                          DynamicsRequest.name: self._dynamics_item}
+                          DynamicsRequest.name: self._dynamics_item,
+                          AnatomyRequest.name: self._anatomy_result,
+                          LandscapeRequest.name: self.landscape_ready.emit}
 
     # ------------------------------------------------------------------ control
     def is_running(self) -> bool:
@@ -159,6 +173,7 @@ class RunController(QObject):
             return False
         self.plan = plan
         self.first_spectrum = None
+        self.anatomy = None
         self.shown_key = plan.key if plan.complete or not full else None
         self._status = "finished"
         self._pending_dynamics = plan.dynamics
@@ -180,6 +195,48 @@ class RunController(QObject):
         if not self._jobs:
             self._status = "finished"
         self._submit(ExpectedRequest(self.first_spectrum, **settings))
+
+    def select_mode(self, k: int) -> None:
+        """An eigenvalue of teacher 1 was picked (a click in the Spectrum or Rank view, a step
+        in the Modes view): every view that shows a mode follows."""
+        self.mode_selected.emit(int(k))
+
+    def want(self, extras: set[str]) -> None:
+        """The views now shown need these extra jobs: start what is missing for the run shown."""
+        new = set(extras) - self.wanted
+        self.wanted = set(extras)
+        if new and self.plan is not None and self.first_spectrum is not None:
+            if self.anatomy is None:
+                self.start_anatomy()
+            elif "landscape" in new:
+                self.start_landscape(self.landscape_modes)
+
+    def start_anatomy(self) -> None:
+        """Teacher 1 taken apart, when a view wants it and the run is small enough."""
+        if not self.wanted or self.plan is None or AnatomyRequest.name in self._jobs:
+            return
+        from engine.anatomy import MAX_PARAMS
+        if self.plan.computed.n_params > MAX_PARAMS:
+            self.failed.emit(f"mode anatomy unavailable: P = {self.plan.computed.n_params} is above "
+                             f"{MAX_PARAMS} (all P² eigenvector entries); use smaller Ni or Nh")
+            return
+        self._submit(AnatomyRequest(self.plan.computed))
+
+    def start_landscape(self, modes: tuple[int, int] | None = None) -> None:
+        """The loss slice along modes (i, j) of teacher 1 (None: the default pair)."""
+        self.landscape_modes = modes
+        if self.anatomy is None or "landscape" not in self.wanted:
+            return
+        old = self._jobs.pop(LandscapeRequest.name, None)
+        if old is not None:
+            old.cancel()
+        self._submit(LandscapeRequest(self.plan.computed, self.anatomy.spectrum, modes))
+
+    def _anatomy_result(self, item) -> None:
+        self.anatomy = item
+        self.anatomy_ready.emit(item)
+        if "landscape" in self.wanted:
+            self.start_landscape(self.landscape_modes)
 
     # ------------------------------------------------------------------ jobs
     def _submit_theory(self, choice) -> None:
@@ -242,6 +299,8 @@ class RunController(QObject):
         if status == "error" and not job.request.overlay:
             self._status = "error"
         if job.name == SpectrumRequest.name:
+            if status == "finished":
+                self.start_anatomy()
             dynamics, self._pending_dynamics = self._pending_dynamics, None
             if status == "finished" and dynamics is not None:
                 self.dynamics_reset.emit("Decomposing the Hessian (all P eigenvectors)…")

@@ -173,7 +173,7 @@ def apply_scales(plot: pg.PlotWidget) -> None:
                 _thicken(item, pg.mkPen(item.opts["pen"]))
         elif isinstance(item, pg.InfiniteLine):
             _thicken(item, QPen(item.pen))
-            if item.label is not None:
+            if getattr(item, "label", None) is not None:     # a line made without a label has none
                 texts.append(item.label)
         elif isinstance(item, pg.TextItem):
             texts.append(item)

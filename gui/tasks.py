@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Iterator
 
+from engine.anatomy import anatomy
 from engine.curves import expected_curve
-from engine.dynamics import DynamicsProblem, iter_trajectory, start_dynamics
+from engine.dynamics import REPLAY_FRAMES, DynamicsProblem, iter_trajectory, start_dynamics
 from engine.ensemble import Problem, iter_spectra
 from engine.jobs import JobState
+from engine.landscape import compute_slice
 from engine.spectrum import Spectrum
 from engine.theory import LawChoice, theory_curve
 
@@ -88,4 +90,25 @@ class DynamicsRequest(Request, name="dynamics"):
     def run(self, state: JobState):
         start = start_dynamics(self.problem, state.sub(0.0, 0.05))
         yield start.for_display()
-        yield from iter_trajectory(start, state.sub(0.05, 1.0))
+        yield from iter_trajectory(start, state.sub(0.05, 1.0), snapshots=REPLAY_FRAMES)
+
+
+@dataclass(frozen=True)
+class AnatomyRequest(Request, name="anatomy", overlay=True, label="mode anatomy"):
+    """Teacher 1 taken apart (engine.anatomy.Anatomy): the Modes and Structure views."""
+    problem: Problem
+
+    def run(self, state: JobState):
+        yield anatomy(self.problem, state)
+
+
+@dataclass(frozen=True)
+class LandscapeRequest(Request, name="landscape", overlay=True, label="loss landscape"):
+    """The loss on the plane of two eigenvectors of teacher 1 (engine.landscape.Slice), from
+    the anatomy's eigenvectors; modes None: the slowest above the tolerance and the fastest."""
+    problem: Problem
+    spectrum: Spectrum
+    modes: tuple[int, int] | None = None
+
+    def run(self, state: JobState):
+        yield compute_slice(self.problem, self.modes, spectrum=self.spectrum, state=state)

@@ -60,17 +60,19 @@ def blocks(a, k=16):
     return a[:h, :w].reshape(h // k, k, w // k, k, 3).mean(axis=(1, 3))
 
 
-def test_svg_and_pdf_exports_put_everything_where_the_png_has_it(qtbot, tmp_path):
+@pytest.mark.parametrize("preset, group", [("07_erf_slow_tail", "main"),
+                                           ("09_slow_mode_anatomy", "anatomy")])
+def test_svg_and_pdf_exports_put_everything_where_the_png_has_it(qtbot, tmp_path, preset, group):
     window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.resize(1200, 800)
     window.show()
     with qtbot.waitSignal(window.run_finished, timeout=60_000) as blocker:
-        window.load_preset("07_erf_slow_tail")
+        window.load_preset(preset)
     assert blocker.args == ["finished"]
     assert window.spectrum_view.log_axis and window.dynamics_view._log_x
     try:
-        for name in window.views:
+        for name in [n for n, v in window.views.items() if v.group == group]:
             paths = {f: tmp_path / f"{name}.{f}" for f in ("png", "svg", "pdf")}
             for fmt, path in paths.items():
                 assert window.export(name, fmt, str(path)), window.error_text()

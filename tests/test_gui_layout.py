@@ -32,15 +32,21 @@ def load(qtbot, window, preset):
         qtbot.wait(20)
 
 
-@pytest.mark.parametrize("presentation", [False, True])
-def test_the_window_fits_1024_by_768_with_every_view_visible(window, qtbot, presentation):
+@pytest.mark.parametrize("presentation, preset", [(False, "07_erf_slow_tail"), (True, "07_erf_slow_tail"),
+                                                  (False, "11_edge_of_stability"),
+                                                  (True, "09_slow_mode_anatomy")])
+def test_the_window_fits_1024_by_768_with_every_view_of_its_group_visible(window, qtbot,
+                                                                          presentation, preset):
     window.set_presentation(presentation)
     window.resize(1024, 768)
-    load(qtbot, window, "07_erf_slow_tail")
+    load(qtbot, window, preset)
     hint = window.minimumSizeHint()
     assert hint.width() <= 1024 and hint.height() <= 768, hint
     assert (window.width(), window.height()) == (1024, 768)
-    for view in window.views.values():
+    group = "anatomy" if preset != "07_erf_slow_tail" else "main"
+    shown = [v for v in window.views.values() if v.group == group]
+    assert len(shown) == 3 and all(v.isHidden() for v in window.views.values() if v.group != group)
+    for view in shown:
         assert view.isVisible() and view.width() > 200 and view.height() > 150, view.name
         item = view.plot.getPlotItem()
         # the plot is not laid out wider than its widget (nothing cut off at the right)
@@ -63,12 +69,13 @@ def test_presentation_mode_scales_every_text_and_line_and_hides_the_panels(windo
             pytest.approx(style.PRESENTATION_SCALE * tick)
         assert rank._curves[0].opts["pen"].widthF() == pytest.approx(style.PRESENTATION_LINES * pen)
         assert rank.empty_text.textItem.font().pointSizeF() == pytest.approx(style.PRESENTATION_SCALE * text, abs=0.1)
-        # F12 cycles: each view alone, then all again
+        # F12 cycles: each view alone, then teacher 1 taken apart, then the run's views again
         shown = []
-        for _ in range(len(window.views) + 1):
+        for _ in range(len(window.views) + 2):
             window.cycle_action.trigger()
             shown.append(tuple(n for n, v in window.views.items() if not v.isHidden()))
-        assert shown == [(n,) for n in window.views] + [tuple(window.views)]
+        groups = {g: tuple(n for n, v in window.views.items() if v.group == g) for g in ("main", "anatomy")}
+        assert shown == [(n,) for n in window.views] + [groups["anatomy"], groups["main"]]
     finally:
         window.presentation_action.trigger()
     assert window.settings_dock.isVisible() and window.lesson_dock.isVisible()

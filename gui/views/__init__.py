@@ -2,7 +2,13 @@
 
 A new view: a module with a gui.views.base.View subclass, and one line in VIEWS."""
 from .dynamics import DynamicsView
+from .landscape import LandscapeView
+from .modes import ModesView
 from .rank import RankView
 from .spectrum import SpectrumView
+from .structure import StructureView
 
-VIEWS = (SpectrumView, RankView, DynamicsView)
+VIEWS = (SpectrumView, RankView, DynamicsView, ModesView, LandscapeView, StructureView)
+
+# The sets of views the View menu shows together (Ctrl+0, Ctrl+9); each view names its own.
+GROUPS = {"main": "Spectrum, rank and dynamics", "anatomy": "Modes, landscape and structure"}

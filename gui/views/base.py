@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QTimer, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLayout, QVBoxLayout, QWidget
 
 from .. import style
@@ -24,6 +24,7 @@ class View(QWidget):
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     row: ClassVar[int] = 0
+    group: ClassVar[str] = "main"     # shown together: "main" (the run) or "anatomy" (teacher 1 apart)
     redraw_after: ClassVar[tuple[str, ...]] = ()   # jobs whose end redraws the view at once
 
     updated = Signal()                    # redrawn
@@ -43,6 +44,8 @@ class View(QWidget):
         self.readout.hide()
         self.plot.getPlotItem().addItem(self.readout, ignoreBounds=True)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.plot.scene().sigMouseClicked.connect(self._mouse_clicked)
+        self.controller = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
@@ -51,6 +54,7 @@ class View(QWidget):
     # ------------------------------------------------------------------ to override
     def bind(self, controller) -> None:
         """Connect to the gui.run_controller.RunController's signals (subclasses extend it)."""
+        self.controller = controller
         controller.job_done.connect(lambda name, _status: name in self.redraw_after and self.refresh())
 
     def apply_options(self, options: dict) -> None:
@@ -69,6 +73,11 @@ class View(QWidget):
     def hover_text(self, x: float, y: float) -> str:
         """What to read out at view coordinates (x, y) (log₁₀ on log axes); "" for nothing."""
         return ""
+
+    def pick(self, x: float, y: float) -> int | None:
+        """The eigenvalue of teacher 1 (ascending index) a click at view coordinates (x, y)
+        picks, or None: the Modes view then shows its eigenvector."""
+        return None
 
     def draw(self) -> None:
         """Redraw everything from the data held (subclasses)."""
@@ -121,6 +130,15 @@ class View(QWidget):
             return
         p = vb.mapSceneToView(pos)
         self.hover(p.x(), p.y())
+
+    def _mouse_clicked(self, event) -> None:
+        vb = self.plot.getPlotItem().vb
+        if event.button() != Qt.MouseButton.LeftButton or not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        p = vb.mapSceneToView(event.scenePos())
+        k = self.pick(p.x(), p.y())
+        if k is not None and self.controller is not None:
+            self.controller.select_mode(k)
 
     def schedule_refresh(self) -> None:
         if not self._timer.isActive():

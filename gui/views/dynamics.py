@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider
 
 from .. import style
 from .base import SUMMARY_LINES, View
@@ -108,8 +108,26 @@ class DynamicsView(View):
         style.fix_lines(self.summary, SUMMARY_LINES)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         bar = QHBoxLayout()
-        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.summary, 3)
         bar.addWidget(self.log_x_box)
+        # Replay: scrub through the kept frames δ(t); the Landscape view follows the same step.
+        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.GREY, width=2))
+        item.addItem(self.cursor, ignoreBounds=True)
+        self.cursor.hide()
+        self.play_button = QPushButton("▶ Play")
+        self.step_button = QPushButton("Step ▸")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setEnabled(False)
+        self.replay_label = QLabel("t = –")
+        for w, tip in ((self.play_button, "replay training from the start (Play / Pause)"),
+                       (self.step_button, "one frame on"),
+                       (self.slider, "the training step shown here and in the Landscape view")):
+            w.setToolTip(tip)
+        for w in (self.play_button, self.step_button):
+            bar.addWidget(w)
+        self.slider.setMinimumWidth(80)
+        bar.addWidget(self.slider)
+        bar.addWidget(self.replay_label)
         self.stack(bar)
 
     # ------------------------------------------------------------------ data in
@@ -120,6 +138,37 @@ class DynamicsView(View):
         controller.expected_ready.connect(self.set_expected)
         controller.dynamics_started.connect(self.set_start)
         controller.dynamics_chunk.connect(self.add_chunk)
+        self.replay = controller.replay
+        self.replay.changed.connect(self._replay_range)
+        self.replay.moved.connect(self._replay_moved)
+        self.replay.playing_changed.connect(
+            lambda on: self.play_button.setText("❚❚ Pause" if on else "▶ Play"))
+        self.play_button.clicked.connect(
+            lambda: self.replay.pause() if self.replay.playing else self.replay.play())
+        self.step_button.clicked.connect(self.replay.step_forward)
+        self.slider.sliderMoved.connect(self.replay.seek)
+        self.slider.valueChanged.connect(
+            lambda i: self.slider.isSliderDown() or i == self.replay.position or self.replay.seek(i))
+
+    def _replay_range(self) -> None:
+        n = len(self.replay)
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, n - 1))
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(n > 1)
+        if n == 0:
+            self.replay_label.setText("t = –")
+
+    def _replay_moved(self, step: int, delta) -> None:
+        if step < 0:
+            self.cursor.hide()
+            return
+        self.slider.blockSignals(True)
+        self.slider.setValue(self.replay.position)
+        self.slider.blockSignals(False)
+        self.replay_label.setText(f"t = {step}")
+        self.cursor.setValue(np.log10(max(step, 1)) if self._log_x else step)
+        self.cursor.show()
 
     def apply_options(self, options: dict) -> None:
         if "log_steps" in options:
@@ -207,6 +256,9 @@ class DynamicsView(View):
         if self.log_x_box.isChecked() != self._log_x:
             self.log_x_box.setChecked(self._log_x)
         self.plot.getPlotItem().setLogMode(x=self._log_x, y=True)
+        replay = getattr(self, "replay", None)
+        if replay is not None and replay.step >= 0:
+            self._replay_moved(replay.step, None)
         if changed:
             self.option_changed.emit("log_steps", self._log_x)
         self.refresh()

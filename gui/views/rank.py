@@ -178,6 +178,16 @@ class RankView(View):
         spread = "" if len(values) == 1 else f" (teachers: {min(values):.3g} to {max(values):.3g})"
         return f"k = {k}: {name} = {values[0]:.4g} (teacher 1){spread}"
 
+    def pick(self, x: float, y: float) -> int | None:
+        """The k-th largest singular value of teacher 1 is eigenvalue P − k (ascending)."""
+        if not self._spectra:
+            return None
+        s = self._spectra[0]
+        k = int(round(x))
+        if not 1 <= k <= len(s.singular_values):
+            return None
+        return int(s.eigenvalues.size - k)
+
     def status_text(self) -> str:
         ranks = self.recount()
         if not ranks:

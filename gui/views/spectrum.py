@@ -229,6 +229,17 @@ class SpectrumView(View):
         what = f"{int(h)} eigenvalues" if self._counts else f"density {h:.3g}"
         return f"λ ∈ [{lo:.3g}, {hi:.3g}]: {what}"
 
+    def pick(self, x: float, y: float) -> int | None:
+        """Teacher 1's eigenvalue nearest to the click (on the axis shown)."""
+        if not self._all or self.edges.size < 2 or not self.edges[0] <= x <= self.edges[-1]:
+            return None
+        lam = self._all[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            axis = np.log10(np.where(lam > 0, lam, np.nan)) if self._log else lam
+        if not np.any(np.isfinite(axis)):
+            return None
+        return int(np.nanargmin(np.abs(axis - x)))
+
     def status_text(self) -> str:
         return "" if self._ks is None else f"KS {self._ks:.3f}"
 

@@ -37,7 +37,7 @@ class ModesView(View):
     row = 0
 
     def __init__(self, parent=None):
-        super().__init__("Mode: W1 part (neurons × inputs) and W2 part", parent, legend_columns=1)
+        super().__init__("Mode: W1 (neurons × inputs), W2", parent, legend_columns=1)
         self.anatomy = None
         self.index: int | None = None
         self.summary_data = None
@@ -52,9 +52,10 @@ class ModesView(View):
         item.addItem(self.image)
         self.bars = pg.BarGraphItem(x0=[], y=[], height=[], width=[], brush=style.BLUE)
         item.addItem(self.bars)
+        self._share_texts: list[pg.TextItem] = []    # each neuron's share of |v|², right of its bar
         self.w2_axis = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.GREY, width=1))
         item.addItem(self.w2_axis, ignoreBounds=True)
-        item.setLabel("bottom", "input i (W1)  ·  W2 bar")
+        item.setLabel("bottom", "input i (W1)  ·  W2 bar, neuron's share of the mode")
         item.setLabel("left", "neuron j (1 at the top)")
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
@@ -67,6 +68,8 @@ class ModesView(View):
                        (self.next_button, "the next larger eigenvalue"),
                        (self.slow_button, "the smallest eigenvalue above the rank tolerance")):
             b.setToolTip(tip)
+        for b in (self.prev_button, self.next_button):
+            b.setMaximumWidth(36)
         self.prev_button.clicked.connect(lambda: self._step(-1))
         self.next_button.clicked.connect(lambda: self._step(+1))
         self.slow_button.clicked.connect(self.show_slowest)
@@ -196,6 +199,9 @@ class ModesView(View):
         if d is None:
             self.image.clear()
             self.bars.setOpts(x0=[], y=[], height=[], width=[])
+            for t in self._share_texts:
+                item.removeItem(t)
+            self._share_texts = []
             self.summary.setText("Shown after a run: the eigenvectors of teacher 1 "
                                  "(click an eigenvalue in the Spectrum or Rank view)." if
                                  self.anatomy is None else "")
@@ -209,7 +215,15 @@ class ModesView(View):
                           width=d.w2 / scale,
                           brushes=[pg.mkBrush(style.VERMILLION if w > 0 else style.BLUE) for w in d.w2])
         self.w2_axis.setValue(x0)
-        item.setXRange(0, ni + 2.6, padding=0.02)
+        for t in self._share_texts:
+            item.removeItem(t)
+        self._share_texts = []
+        for j in range(nh):
+            t = pg.TextItem(f"{100 * d.shares[j]:.0f}%", color=style.GREY, anchor=(0, 0.5))
+            t.setPos(x0 + 1.05, rows[j])
+            item.addItem(t, ignoreBounds=True)
+            self._share_texts.append(t)
+        item.setXRange(0, ni + 3.4, padding=0.02)
         item.setYRange(0, nh, padding=0.02)
         top = int(np.argmax(d.shares))
         kind = "zero mode" if d.is_zero else ("slowest nonzero" if self._is_slowest(d.index) else "mode")

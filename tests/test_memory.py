@@ -91,6 +91,7 @@ DRY = {
                  "--lr", "auto", "--steps", "5"],
     "theory": ["--ni", "3", "--nh", "2", "--samples", "10"],
     "landscape": ["--activation", "erf", "--ni", "3", "--nh", "2", "--samples", "10"],
+    "sweep": ["--activation", "erf", "--ni", "3", "--nh", "2:4", "--samples", "10"],
 }
 
 

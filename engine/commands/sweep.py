@@ -1,0 +1,102 @@
+"""`python main.py sweep`: rank, λ range and (linear networks) the law's fit over a grid of
+architectures, on a local process pool or a Dask cluster, resumable through a SQLite store."""
+from __future__ import annotations
+
+import argparse
+import time
+
+from ..errors import InputError
+from ..fileio import check_writable, write_json
+from ..jobs import JobState
+from ..memory import Estimate
+from ..progress import ProgressBar
+from ..sweep import (Store, SweepConfig, build_grid, default_workers, estimate_sweep,
+                     local_executor, run_sweep)
+from ..validate import positive, whole
+
+HELP = "rank, λ range and law fit over a grid of architectures (local pool or Dask)"
+SPEC = "a number, a range A:B (inclusive) or A:B:STEP, or a list A,B,C"
+CONNECT_SECONDS = 5
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--activation", required=True, metavar="ACT",
+                        help="as for spectrum; power:A:B (or power:A,B,C) sweeps the power k")
+    parser.add_argument("--ni", required=True, metavar="SPEC", help=f"input dimension Ni: {SPEC}")
+    parser.add_argument("--nh", required=True, metavar="SPEC", help=f"hidden units Nh: {SPEC}")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--samples", metavar="SPEC", help=f"number of inputs N: {SPEC} (default 4·P)")
+    mode.add_argument("--population", action="store_true", help="population Hessians (N → ∞)")
+    parser.add_argument("--sigma1", metavar="SPEC", help=f"std of W1 entries: {SPEC} (default 1/√Ni)")
+    parser.add_argument("--sigma2", metavar="SPEC", help=f"std of W2 entries: {SPEC} (default 1/√Nh)")
+    parser.add_argument("--teachers", type=int, default=1, metavar="K", help="teachers per point")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every point's teachers and inputs")
+    parser.add_argument("--rtol", type=float, metavar="R", help="rank tolerance, as for spectrum")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help=f"local worker processes, one BLAS thread each (default: cores − 1 = "
+                            f"{default_workers()})")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="a running Dask scheduler, e.g. tcp://host:8786 (dask scheduler; "
+                            "dask worker ADDRESS)")
+    parser.add_argument("--store", metavar="FILE",
+                        help="SQLite file keeping every finished point: a rerun computes only the "
+                             "missing ones")
+    parser.add_argument("--json", required=True, metavar="OUT.json", help="where to write the result")
+
+
+def _config(args) -> SweepConfig:
+    whole(args.teachers, "the number of teachers", "--teachers")
+    if args.rtol is not None:
+        positive(args.rtol, "rtol", "--rtol")
+    return SweepConfig(args.activation, args.ni, args.nh, args.samples, args.population,
+                       args.sigma1, args.sigma2, args.teachers, args.seed, args.rtol)
+
+
+def _workers(args) -> int:
+    return default_workers() if args.workers is None else whole(args.workers, "workers", "--workers")
+
+
+def estimate(args: argparse.Namespace) -> Estimate:
+    grid = build_grid(_config(args))
+    check_writable(args.json, inputs=(args.store,))
+    return estimate_sweep(grid, _workers(args))
+
+
+def _executor(args):
+    if args.scheduler is None:
+        return local_executor(_workers(args)), None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError("--scheduler needs dask's distributed package (pip install distributed)") from None
+    try:
+        client = Client(args.scheduler, timeout=f"{CONNECT_SECONDS}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {args.scheduler!r} within "
+                         f"{CONNECT_SECONDS} s ({exc.__class__.__name__}); start it with "
+                         "`dask scheduler` and check the address") from None
+    return client.get_executor(pure=False), client      # pure=False: always compute
+
+
+def run(args: argparse.Namespace) -> int:
+    grid = build_grid(_config(args))
+    check_writable(args.json, inputs=(args.store,))
+    estimate_sweep(grid, _workers(args)).require(f"a sweep of {len(grid)} points",
+                                                 "use fewer --workers or smaller sizes")
+    store = Store(args.store, grid.config) if args.store else None
+    executor, client = _executor(args)
+    bar = ProgressBar()
+    start = time.perf_counter()
+    try:
+        result = run_sweep(grid, executor, store, JobState(bar))
+    finally:
+        bar.close()
+        executor.shutdown(wait=False, cancel_futures=True) if client is None else client.close()
+        if store is not None:
+            store.close()
+    write_json(args.json, result.to_dict())
+    axes = " × ".join(f"{k} ({len(v)})" for k, v in grid.axes.items()) or "one point"
+    print(f"wrote {args.json}: {len(grid)} points over {axes}, {result.reused} from the store "
+          f"({time.perf_counter() - start:.2f} s)")
+    return 0

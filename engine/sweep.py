@@ -1,0 +1,315 @@
+"""Sweeps over architectures: the paper's claims as curves and phase diagrams.
+
+A grid over one or two of ni, nh, samples, sigma1, sigma2 and the power k of `power:K`; each
+grid point is an independent task (K teachers' spectra, reduced to the numbers a curve needs)
+submitted through the concurrent.futures.Executor interface — a local process pool, or a Dask
+cluster's executor; nothing here schedules. A SQLite store keeps every finished point (one
+transaction each), so a sweep killed at any moment resumes with only the points in flight lost.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+from concurrent.futures import Executor, Future, as_completed
+from dataclasses import asdict, dataclass
+from itertools import product
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .ensemble import SpectrumConfig, estimate, iter_spectra, prepare
+from .errors import InputError
+from .jobs import JobState, null_state
+from .memory import Estimate
+from .theory import theory_record
+
+MAX_POINTS = 100_000
+AXES = ("ni", "nh", "samples", "sigma1", "sigma2", "k")
+INTEGER_AXES = {"ni", "nh", "samples", "k"}
+STORE_VERSION = 1
+
+
+# ----------------------------------------------------------------------------- specs
+
+def parse_spec(text, name: str) -> list:
+    """A number, a range A:B (inclusive, integers) or A:B:STEP, or a list A,B,C; → values."""
+    integer = name in INTEGER_AXES
+    if text is None:
+        return [None]
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = repr(text)
+    s = str(text).strip()
+    number = int if integer else float
+
+    def num(part: str):
+        try:
+            value = number(part) if integer else float(part)
+        except ValueError:
+            kind = "whole numbers" if integer else "numbers"
+            raise InputError(f"--{name.replace('_', '-')} {s!r}: expected {kind}, a range A:B[:STEP] "
+                             "or a list A,B,C") from None
+        if not integer and not math.isfinite(value):
+            raise InputError(f"--{name} {s!r}: values must be finite")
+        return value
+
+    if "," in s:
+        values = [num(p.strip()) for p in s.split(",")]
+    elif ":" in s:
+        parts = s.split(":")
+        if len(parts) not in (2, 3):
+            raise InputError(f"--{name} {s!r}: a range is A:B or A:B:STEP")
+        lo, hi = num(parts[0]), num(parts[1])
+        if len(parts) == 2 and not integer:
+            raise InputError(f"--{name} {s!r}: a range of real numbers needs a step, A:B:STEP")
+        step = num(parts[2]) if len(parts) == 3 else 1
+        if not step > 0 or hi < lo:
+            raise InputError(f"--{name} {s!r}: need A ≤ B and a positive step")
+        count = int(math.floor((hi - lo) / step + 1e-9)) + 1
+        if count > MAX_POINTS:
+            raise InputError(f"--{name} {s!r} has {count} values; a sweep has at most {MAX_POINTS} points")
+        values = [lo + i * step for i in range(count)]
+        if not integer:
+            values = [round(v, 12) for v in values]
+    else:
+        values = [num(s)]
+    if not values:
+        raise InputError(f"--{name} {s!r} gives no values")
+    return values
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """What a user sweeps: specs as typed (strings or numbers), the rest as for `spectrum`."""
+    activation: str
+    ni: str
+    nh: str
+    samples: str | None = None
+    population: bool = False
+    sigma1: str | None = None
+    sigma2: str | None = None
+    teachers: int = 1
+    seed: int = 0
+    rtol: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The swept axes (one or two) with their values, and every point's SpectrumConfig."""
+    axes: dict                      # name → list of values, only the swept ones
+    points: tuple                   # SpectrumConfig per grid point, in grid order
+    config: SweepConfig
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+
+def _activation_values(activation: str) -> tuple[str, list]:
+    """`power:2:5` sweeps k (→ family "power", k values); anything else is one activation."""
+    parts = str(activation).split(":")
+    if len(parts) >= 3 and parts[0].strip() == "power":
+        return "power", parse_spec(":".join(parts[1:]), "k")
+    if len(parts) == 2 and parts[0].strip() == "power" and "," in parts[1]:
+        return "power", parse_spec(parts[1], "k")
+    return str(activation), [None]
+
+
+def build_grid(config: SweepConfig) -> Grid:
+    """Check every value (each point as `spectrum` would), and refuse grids too large."""
+    if config.population and config.samples is not None:
+        raise InputError("population mode (N → ∞) uses no samples; drop --samples or --population")
+    family, ks = _activation_values(config.activation)
+    values = {"ni": parse_spec(config.ni, "ni"), "nh": parse_spec(config.nh, "nh"),
+              "samples": parse_spec(config.samples, "samples"),
+              "sigma1": parse_spec(config.sigma1, "sigma1"),
+              "sigma2": parse_spec(config.sigma2, "sigma2"), "k": ks}
+    swept = {name: v for name, v in values.items() if len(v) > 1}
+    if len(swept) > 2:
+        raise InputError(f"a sweep has one or two axes; {', '.join(swept)} all have several values")
+    count = math.prod(len(v) for v in values.values())
+    if count > MAX_POINTS:
+        raise InputError(f"the grid has {count} points; a sweep has at most {MAX_POINTS}: use "
+                         "coarser steps")
+    points = []
+    for combo in product(*(values[a] for a in AXES)):
+        p = dict(zip(AXES, combo))
+        act = family if p["k"] is None else f"power:{p['k']}"
+        points.append(SpectrumConfig(act, p["ni"], p["nh"], samples=p["samples"],
+                                     population=config.population, teachers=config.teachers,
+                                     seed=config.seed, sigma1=p["sigma1"], sigma2=p["sigma2"],
+                                     rtol=config.rtol))
+    for point in (points[0], points[-1]):     # the extremes: bad sizes, a bad activation, …
+        prepare(point, check=False)
+    return Grid(swept, tuple(points), config)
+
+
+# ----------------------------------------------------------------------------- one point
+
+def _computed_by() -> str:
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError, AttributeError):
+        return "local"
+
+
+def compute_point(config: SpectrumConfig) -> dict:
+    """The numbers a sweep records for one architecture (runs in a worker process)."""
+    problem = prepare(config)
+    spectra = [r.spectrum for r in iter_spectra(problem)]
+    nonzero = [s.eigenvalues[s.eigenvalues > s.rank_tolerance] for s in spectra]
+    theory = theory_record(problem, spectra) if problem.act.is_linear else None
+    return {
+        "ni": problem.ni, "nh": problem.nh, "samples": problem.n_samples,
+        "sigma1": problem.sigma1, "sigma2": problem.sigma2, "activation": problem.act.name,
+        "n_params": problem.n_params, "predicted_rank": problem.predicted_rank,
+        "rank_upper_bound": problem.rank_upper_bound,
+        "ranks": [int(s.rank) for s in spectra],
+        "lambda_max": max(float(s.eigenvalues[-1]) for s in spectra),
+        "lambda_min_nonzero": min((float(v[0]) for v in nonzero if v.size), default=None),
+        "zero_modes": [int(s.eigenvalues.size - s.rank) for s in spectra],
+        "ks_distance": None if theory is None else theory.get("ks_distance"),
+        "computed_by": _computed_by(),
+    }
+
+
+def point_key(config: SpectrumConfig) -> str:
+    """A point's identity in the store: its full configuration, seed included."""
+    return json.dumps(config.to_dict(), sort_keys=True)
+
+
+# ----------------------------------------------------------------------------- the store
+
+class Store:
+    """Finished points in SQLite, one transaction each; refuses another sweep's store."""
+
+    def __init__(self, path: str | Path, config: SweepConfig):
+        self.path = Path(path)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30)
+            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            self.db.execute("CREATE TABLE IF NOT EXISTS points (key TEXT PRIMARY KEY, record TEXT)")
+            self.db.commit()
+            signature = json.dumps({"version": STORE_VERSION, **_signature(config)}, sort_keys=True)
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'sweep'").fetchone()
+            if row is None:
+                with self.db:
+                    self.db.execute("INSERT INTO meta VALUES ('sweep', ?)", (signature,))
+            elif row[0] != signature:
+                raise InputError(f"store {str(self.path)!r} belongs to another sweep "
+                                 f"({row[0]}); give a new --store file")
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"store {str(self.path)!r} is not a sweep store ({exc}); give a new "
+                             "--store file") from None
+
+    def get(self, key: str) -> dict | None:
+        row = self.db.execute("SELECT record FROM points WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put(self, key: str, record: dict) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO points VALUES (?, ?)", (key, json.dumps(record)))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _signature(config: SweepConfig) -> dict:
+    """What makes two sweeps the same experiment: everything but the grid's extent, so a rerun
+    with a wider range still reuses the points it shares."""
+    family, _ = _activation_values(config.activation)
+    return {"activation": family, "population": config.population, "teachers": config.teachers,
+            "seed": config.seed, "rtol": config.rtol}
+
+
+# ----------------------------------------------------------------------------- the sweep
+
+@dataclass(frozen=True)
+class SweepResult:
+    grid: Grid
+    points: list           # records in grid order
+    reused: int
+
+    def to_dict(self) -> dict:
+        return {"config": self.grid.config.to_dict(),
+                "axes": {k: list(v) for k, v in self.grid.axes.items()},
+                "points": self.points, "reused": self.reused}
+
+
+def iter_sweep(grid: Grid, executor: Executor, store: Store | None = None,
+               state: JobState | None = None) -> Iterator[tuple[int, dict, bool]]:
+    """(index, record, reused) for every point of the grid as it becomes known: first those
+    already in the store, then those submitted to the executor as they finish (each stored at
+    once, in its own transaction). Leaving early (cancel, an error) cancels what has not run."""
+    state = state or null_state()
+    futures: dict[Future, int] = {}
+    done = 0
+    try:
+        for i, point in enumerate(grid.points):
+            stored = store.get(point_key(point)) if store is not None else None
+            if stored is not None:
+                done += 1
+                yield i, stored, True
+            else:
+                futures[executor.submit(compute_point, point)] = i
+        state.report(done / len(grid), f"{done}/{len(grid)} points")
+        for future in as_completed(futures):
+            i = futures[future]
+            record = future.result()
+            if store is not None:
+                store.put(point_key(grid.points[i]), record)
+            done += 1
+            state.report(done / len(grid), f"{done}/{len(grid)} points")
+            yield i, record, False
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+def run_sweep(grid: Grid, executor: Executor, store: Store | None = None,
+              state: JobState | None = None,
+              on_point: Callable[[int, dict], None] | None = None) -> SweepResult:
+    """The whole grid (iter_sweep), records in grid order."""
+    records: list = [None] * len(grid)
+    reused = 0
+    for i, record, from_store in iter_sweep(grid, executor, store, state):
+        records[i] = record
+        reused += from_store
+        if on_point is not None:
+            on_point(i, record)
+    return SweepResult(grid, records, reused)
+
+
+def estimate_sweep(grid: Grid, workers: int) -> Estimate:
+    """The largest point's memory times the points computed at once, and the total time
+    divided among the workers."""
+    ests = [estimate(prepare(p, check=False)) for p in (grid.points[0], grid.points[-1])]
+    per = max(e.memory_bytes for e in ests)
+    seconds = sum(e.seconds for e in ests) / 2 * len(grid) / max(1, workers)
+    return Estimate(per * max(1, workers) + 2000.0 * len(grid), seconds)
+
+
+def default_workers() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def _single_threaded_blas() -> None:
+    """A pool worker: one BLAS thread, so N workers use N cores and do not oversubscribe."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1)
+    except ImportError:
+        pass
+
+
+def local_executor(workers: int) -> Executor:
+    """A process pool whose workers use one BLAS thread each (spawned: no inherited state)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_single_threaded_blas)

@@ -33,7 +33,7 @@ class ProgressBar:
             if tenth < self.next_tenth:
                 return
             self.next_tenth = tenth + 1
-            self.stream.write(f"{100 * fraction:5.1f}% {message} ({elapsed:.1f} s)\n")
+            self.stream.write(f"{100 * fraction:5.1f}% {message} ({elapsed:.1f} s{_eta(elapsed, fraction)})\n")
             self.stream.flush()
             return
         if fraction < 1.0 and elapsed - self.last < self.interval:
@@ -41,7 +41,8 @@ class ProgressBar:
         self.last = elapsed
         filled = int(round(self.width * fraction))
         bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {100 * fraction:5.1f}% {message[:40]:<40} {elapsed:6.1f}s")
+        self.stream.write(f"\r[{bar}] {100 * fraction:5.1f}% {message[:40]:<40} {elapsed:6.1f}s"
+                          f"{_eta(elapsed, fraction):<14}")
         self.stream.flush()
         self.shown = True
 
@@ -49,3 +50,11 @@ class ProgressBar:
         if self.shown:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def _eta(elapsed: float, fraction: float) -> str:
+    """", ETA 12 s": the time left at the pace so far (nothing before there is a pace)."""
+    if not 0.0 < fraction < 1.0:
+        return ""
+    left = elapsed * (1.0 - fraction) / fraction
+    return f", ETA {left:.0f} s" if left < 120 else f", ETA {left / 60:.0f} min"

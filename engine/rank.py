@@ -67,3 +67,15 @@ def rank_upper_bound(act: Activation, ni: int, nh: int, samples: int | None = No
             space = sum(comb(ni + m - 1, m) for m, c in enumerate(act.coefficients) if c != 0.0)
             bound = min(bound, space)
     return bound
+
+
+def naive_rank(act: Activation, ni: int, nh: int, samples: int | None = None) -> int:
+    """The count before Alexander–Hirschowitz: for g = z^k (k ≥ 2) min(Nh·Ni, C(Ni+k−1, k)) —
+    every neuron loses its rescaling, and no more than the space of k-forms is reachable —
+    capped by N; otherwise the upper bound. Where the true rank falls below it the sweep's
+    "exceptions" measure shows the theorem's exceptions as single cells."""
+    k = act.monomial_power if act.coefficients is not None else None
+    if k is None or k < 2:
+        return rank_upper_bound(act, ni, nh, samples)
+    count = min(nh * ni, comb(ni + k - 1, k))
+    return count if samples is None else min(count, samples)

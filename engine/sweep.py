@@ -11,13 +11,17 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import signal
 import sqlite3
-from concurrent.futures import Executor, Future, as_completed
+import sys
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from itertools import product
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .activations import parse_activation
 from .ensemble import SpectrumConfig, estimate, iter_spectra, prepare
 from .errors import InputError
 from .jobs import JobState, null_state
@@ -25,9 +29,11 @@ from .memory import Estimate
 from .theory import theory_record
 
 MAX_POINTS = 100_000
-AXES = ("ni", "nh", "samples", "sigma1", "sigma2", "k")
+# The axes in grid order (the last fastest); at most one of the two activation axes varies.
+AXES = ("ni", "nh", "samples", "sigma1", "sigma2", "k", "activation")
 INTEGER_AXES = {"ni", "nh", "samples", "k"}
 STORE_VERSION = 1
+POLL_SECONDS = 0.1       # how often a running sweep looks for a cancel
 
 
 # ----------------------------------------------------------------------------- specs
@@ -107,26 +113,53 @@ class Grid:
         return len(self.points)
 
 
-def _activation_values(activation: str) -> tuple[str, list]:
-    """`power:2:5` sweeps k (→ family "power", k values); anything else is one activation."""
-    parts = str(activation).split(":")
-    if len(parts) >= 3 and parts[0].strip() == "power":
-        return "power", parse_spec(":".join(parts[1:]), "k")
-    if len(parts) == 2 and parts[0].strip() == "power" and "," in parts[1]:
-        return "power", parse_spec(parts[1], "k")
-    return str(activation), [None]
+def split_activations(text: str) -> list[str]:
+    """`quadratic, cubic, erf` → three specs. A comma followed by a name starts a new
+    activation; one followed by a number belongs to the same one (poly:0,1,0.5; power:2,3)."""
+    return [p.strip() for p in re.split(r",(?=\s*[A-Za-z])", str(text)) if p.strip()]
+
+
+def _k_values(spec: str) -> list | None:
+    """The powers of `power:A:B`, `power:A:B:STEP` or `power:A,B,C` (None: not a k sweep)."""
+    family, _, arg = spec.partition(":")
+    if family.strip().lower() != "power" or not (":" in arg or "," in arg):
+        return None
+    return parse_spec(arg, "k")
+
+
+def activation_axis(text: str) -> tuple[str, list, list[str]]:
+    """(axis name, its values, each value's activation spec) for an --activation text: a k
+    sweep (`power:2:5` → "k", [2, 3, 4, 5]), a list (`quadratic,cubic,erf` → "activation"),
+    or one activation (an axis of one value). Every spec is parsed, so a typo is one line."""
+    specs = split_activations(text)
+    if not specs:
+        raise InputError("--activation is empty; give one (erf) or several (quadratic,cubic,erf)")
+    ks = [_k_values(s) for s in specs]
+    if len(specs) == 1 and ks[0] is not None:
+        acts = [f"power:{k}" for k in ks[0]]
+        for a in (acts[0], acts[-1]):
+            parse_activation(a)
+        return "k", ks[0], acts
+    if any(k is not None for k in ks):
+        raise InputError(f"--activation {text!r}: sweep the power (power:2:5) or list "
+                         "activations (quadratic,cubic,erf), not both")
+    names = [parse_activation(s).name for s in specs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"--activation {text!r} lists {', '.join(twice)} twice")
+    return "activation", names, names
 
 
 def build_grid(config: SweepConfig) -> Grid:
     """Check every value (each point as `spectrum` would), and refuse grids too large."""
     if config.population and config.samples is not None:
         raise InputError("population mode (N → ∞) uses no samples; drop --samples or --population")
-    family, ks = _activation_values(config.activation)
+    act_name, act_values, acts = activation_axis(config.activation)
     values = {"ni": parse_spec(config.ni, "ni"), "nh": parse_spec(config.nh, "nh"),
               "samples": parse_spec(config.samples, "samples"),
               "sigma1": parse_spec(config.sigma1, "sigma1"),
-              "sigma2": parse_spec(config.sigma2, "sigma2"), "k": ks}
-    swept = {name: v for name, v in values.items() if len(v) > 1}
+              "sigma2": parse_spec(config.sigma2, "sigma2"), act_name: act_values}
+    swept = {name: values[name] for name in AXES if len(values.get(name, ())) > 1}
     if len(swept) > 2:
         raise InputError(f"a sweep has one or two axes; {', '.join(swept)} all have several values")
     count = math.prod(len(v) for v in values.values())
@@ -134,10 +167,9 @@ def build_grid(config: SweepConfig) -> Grid:
         raise InputError(f"the grid has {count} points; a sweep has at most {MAX_POINTS}: use "
                          "coarser steps")
     points = []
-    for combo in product(*(values[a] for a in AXES)):
-        p = dict(zip(AXES, combo))
-        act = family if p["k"] is None else f"power:{p['k']}"
-        points.append(SpectrumConfig(act, p["ni"], p["nh"], samples=p["samples"],
+    for combo in product(*(values[a] for a in AXES[:5]), range(len(acts))):
+        p = dict(zip(AXES[:5], combo))
+        points.append(SpectrumConfig(acts[combo[-1]], p["ni"], p["nh"], samples=p["samples"],
                                      population=config.population, teachers=config.teachers,
                                      seed=config.seed, sigma1=p["sigma1"], sigma2=p["sigma2"],
                                      rtol=config.rtol))
@@ -220,8 +252,9 @@ class Store:
 def _signature(config: SweepConfig) -> dict:
     """What makes two sweeps the same experiment: everything but the grid's extent, so a rerun
     with a wider range still reuses the points it shares."""
-    family, _ = _activation_values(config.activation)
-    return {"activation": family, "population": config.population, "teachers": config.teachers,
+    _, _, acts = activation_axis(config.activation)
+    families = sorted({parse_activation(a).family for a in acts})
+    return {"activation": families, "population": config.population, "teachers": config.teachers,
             "seed": config.seed, "rtol": config.rtol}
 
 
@@ -243,7 +276,8 @@ def iter_sweep(grid: Grid, executor: Executor, store: Store | None = None,
                state: JobState | None = None) -> Iterator[tuple[int, dict, bool]]:
     """(index, record, reused) for every point of the grid as it becomes known: first those
     already in the store, then those submitted to the executor as they finish (each stored at
-    once, in its own transaction). Leaving early (cancel, an error) cancels what has not run."""
+    once, in its own transaction). Cancel is noticed within POLL_SECONDS even while every
+    worker is busy; leaving early (cancel, an error) cancels what has not started."""
     state = state or null_state()
     futures: dict[Future, int] = {}
     done = 0
@@ -256,14 +290,18 @@ def iter_sweep(grid: Grid, executor: Executor, store: Store | None = None,
             else:
                 futures[executor.submit(compute_point, point)] = i
         state.report(done / len(grid), f"{done}/{len(grid)} points")
-        for future in as_completed(futures):
-            i = futures[future]
-            record = future.result()
-            if store is not None:
-                store.put(point_key(grid.points[i]), record)
-            done += 1
-            state.report(done / len(grid), f"{done}/{len(grid)} points")
-            yield i, record, False
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            state.check()
+            for future in sorted(finished, key=futures.__getitem__):
+                i = futures[future]
+                record = future.result()
+                if store is not None:
+                    store.put(point_key(grid.points[i]), record)
+                done += 1
+                state.report(done / len(grid), f"{done}/{len(grid)} points")
+                yield i, record, False
     finally:
         for future in futures:
             future.cancel()
@@ -296,8 +334,20 @@ def default_workers() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-def _single_threaded_blas() -> None:
-    """A pool worker: one BLAS thread, so N workers use N cores and do not oversubscribe."""
+def _worker_start(parent: int) -> None:
+    """A pool worker: one BLAS thread, so N workers use N cores and do not oversubscribe; deaf
+    to Ctrl+C (the parent answers it, in one line, and stops the pool); and on Linux killed
+    with its parent, so a sweep killed with SIGKILL (or a GUI engine process replaced) leaves
+    no worker computing for nobody."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != parent:            # the parent died before prctl took effect
+            os._exit(1)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
     try:
@@ -307,9 +357,29 @@ def _single_threaded_blas() -> None:
         pass
 
 
-def local_executor(workers: int) -> Executor:
-    """A process pool whose workers use one BLAS thread each (spawned: no inherited state)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_single_threaded_blas)
+class LocalPool(ProcessPoolExecutor):
+    """A process pool (spawned: no inherited state) whose workers use one BLAS thread each."""
+
+    def __init__(self, workers: int):
+        import multiprocessing
+        super().__init__(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                         initializer=_worker_start, initargs=(os.getpid(),))
+
+    def stop(self) -> None:
+        """Now, not after the points in flight: cancel what waits and kill the workers."""
+        workers = list((getattr(self, "_processes", None) or {}).values())
+        self.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            process.kill()
+        for process in workers:
+            process.join(5)
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:              # cancelled, interrupted, failed: do not wait
+            self.stop()
+            return False
+        return super().__exit__(exc_type, exc, tb)
+
+
+def local_executor(workers: int) -> LocalPool:
+    return LocalPool(workers)

@@ -218,3 +218,18 @@ def test_progress_is_redrawn_in_place_only_on_a_terminal():
         else:
             assert "\r" not in text and len(text.splitlines()) == 11
             assert text.splitlines()[-1].startswith("100.0% item 1000")
+
+
+def test_progress_gives_the_time_left_at_the_pace_so_far(monkeypatch):
+    import io
+
+    from engine import progress
+
+    clock = iter([0.0, 10.0, 200.0])                # start, then one reading a call
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    stream = io.StringIO()
+    bar = progress.ProgressBar(stream, delay=0.0)
+    bar(0.25, "points")          # 10 s for a quarter: 30 s to go
+    bar(0.5, "points")           # 200 s for a half: 200 s = 3 min to go
+    lines = stream.getvalue().splitlines()
+    assert "ETA 30 s" in lines[0] and "ETA 3 min" in lines[1], lines

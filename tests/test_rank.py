@@ -95,3 +95,13 @@ def test_a_singular_value_tolerance_in_eigenvalue_units(mode):
     assert s.eigen_tolerance(s.singular_tolerance) == pytest.approx(s.rank_tolerance, rel=1e-12)
     tol = float(s.singular_values[9])               # the 10th largest singular value
     assert s.rank_at(s.eigen_tolerance(tol)) == 9
+
+
+def test_the_naive_count_exceeds_the_rank_exactly_at_the_quartic_exceptions():
+    """z⁴: min(Nh·Ni, C(Ni+3, 4)) − rank is 1 at the Alexander–Hirschowitz cells (3, 5), (4, 9),
+    (5, 14) and 0 around them (the predicted rank, which knows the theorem, against it)."""
+    from engine.rank import naive_rank
+    act = parse_activation("power:4")
+    for ni, nh in [(3, 5), (4, 9), (5, 14), (3, 4), (3, 6), (4, 8), (4, 10), (5, 13)]:
+        gap = naive_rank(act, ni, nh) - predicted_rank(act, ni, nh)
+        assert gap == (1 if (ni, nh) in [(3, 5), (4, 9), (5, 14)] else 0), (ni, nh)

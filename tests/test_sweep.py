@@ -139,3 +139,92 @@ def test_a_store_of_another_sweep_is_refused(tmp_path):
     (tmp_path / "junk.sqlite").write_text("not a database")
     with pytest.raises(InputError, match="not a sweep store"):
         Store(tmp_path / "junk.sqlite", SweepConfig("erf", "3", "2"))
+
+
+@pytest.mark.parametrize("text, axis, values", [
+    ("quadratic, cubic,erf", "activation", ["quadratic", "cubic", "erf"]),
+    ("poly:0,1,0.5,erf", "activation", ["poly:0,1,0.5", "erf"]),
+    ("power:2,3", "k", [2, 3]),
+    ("power:2:6:2", "k", [2, 4, 6]),
+    ("tanh", "activation", ["tanh"]),
+])
+def test_activation_axes(text, axis, values):
+    from engine.sweep import activation_axis
+    name, got, acts = activation_axis(text)
+    assert (name, got) == (axis, values)
+    assert acts == (values if axis == "activation" else [f"power:{k}" for k in values])
+
+
+@pytest.mark.parametrize("text, words", [("power:2:3,erf", "not both"), ("erf, erf", "erf twice"),
+                                         ("erf,foo", "unknown activation 'foo'"), ("", "is empty")])
+def test_bad_activation_lists_are_one_line(text, words):
+    from engine.sweep import activation_axis
+    with pytest.raises(InputError, match=words) as info:
+        activation_axis(text)
+    assert "\n" not in str(info.value)
+
+
+def test_an_activation_axis_equals_separate_ensembles():
+    """Each point of `quadratic,erf` × Nh against the engine's ensemble run on its own."""
+    import numpy as np
+
+    from engine.ensemble import SpectrumConfig, iter_spectra, prepare
+    grid = build_grid(SweepConfig("quadratic,erf", "3", "2:3", teachers=2, seed=4))
+    assert grid.axes == {"nh": [2, 3], "activation": ["quadratic", "erf"]}
+    assert [(p.nh, p.activation) for p in grid.points] == \
+        [(2, "quadratic"), (2, "erf"), (3, "quadratic"), (3, "erf")]
+    with ThreadPoolExecutor(2) as pool:
+        records = run_sweep(grid, pool).points
+    for rec in records:
+        spectra = [r.spectrum for r in iter_spectra(prepare(SpectrumConfig(
+            rec["activation"], 3, rec["nh"], teachers=2, seed=4)))]
+        assert rec["ranks"] == [s.rank for s in spectra]
+        assert rec["lambda_max"] == max(float(s.eigenvalues[-1]) for s in spectra)
+        smallest = min(float(s.eigenvalues[s.eigenvalues > s.rank_tolerance][0]) for s in spectra)
+        assert rec["lambda_min_nonzero"] == smallest
+        np.testing.assert_array_equal(rec["zero_modes"], [s.eigenvalues.size - s.rank for s in spectra])
+    assert [r["ranks"][0] for r in records] == [5, 8, 6, 12]     # z²: 2·3 − 1, 3·3 − 3; erf: P
+
+
+def _workers_of(pid: int) -> list:
+    import psutil
+    try:
+        return [p for p in psutil.Process(pid).children(recursive=True)
+                if "multiprocessing.spawn" in " ".join(p.cmdline())]
+    except psutil.Error:
+        return []
+
+
+def _start_long_sweep(tmp_path):
+    argv = ["sweep", "--activation", "erf", "--ni", "20", "--nh", "40:60", "--samples", "20000",
+            "--workers", "2", "--json", tmp_path / "o.json"]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), *map(str, argv)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    workers = []
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        workers = _workers_of(proc.pid)
+    assert len(workers) == 2, "the pool did not start"
+    return proc, workers
+
+
+def test_ctrl_c_is_one_line_and_ends_the_workers(tmp_path):
+    import psutil
+    proc, workers = _start_long_sweep(tmp_path)
+    os.killpg(proc.pid, signal.SIGINT)           # a terminal's Ctrl+C reaches the whole group
+    _, err = proc.communicate(timeout=60)
+    lines = [line for line in err.splitlines() if line.strip() and "%" not in line]
+    assert proc.returncode == 130 and lines == ["interrupted; nothing was written"], err
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive and not (tmp_path / "o.json").exists()
+
+
+def test_workers_die_with_a_killed_sweep(tmp_path):
+    import psutil
+    proc, workers = _start_long_sweep(tmp_path)
+    os.kill(proc.pid, signal.SIGKILL)            # the sweep alone, not its group
+    proc.communicate(timeout=60)
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, "pool workers outlived their sweep"

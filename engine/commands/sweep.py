@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from contextlib import contextmanager
 
 from ..errors import InputError
 from ..fileio import check_writable, write_json
@@ -21,7 +22,8 @@ CONNECT_SECONDS = 5
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--activation", required=True, metavar="ACT",
-                        help="as for spectrum; power:A:B (or power:A,B,C) sweeps the power k")
+                        help="as for spectrum; several (quadratic,cubic,erf) make an activation "
+                             "axis, power:A:B (or power:A,B,C) sweeps the power k")
     parser.add_argument("--ni", required=True, metavar="SPEC", help=f"input dimension Ni: {SPEC}")
     parser.add_argument("--nh", required=True, metavar="SPEC", help=f"hidden units Nh: {SPEC}")
     mode = parser.add_mutually_exclusive_group()
@@ -63,9 +65,14 @@ def estimate(args: argparse.Namespace) -> Estimate:
     return estimate_sweep(grid, _workers(args))
 
 
+@contextmanager
 def _executor(args):
+    """The Executor the points go to: a local pool (stopped at once if the sweep fails or is
+    interrupted), or a Dask cluster's, through a Client that is closed afterwards."""
     if args.scheduler is None:
-        return local_executor(_workers(args)), None
+        with local_executor(_workers(args)) as pool:
+            yield pool
+        return
     try:
         from distributed import Client
     except ImportError:
@@ -76,7 +83,8 @@ def _executor(args):
         raise InputError(f"cannot reach the Dask scheduler at {args.scheduler!r} within "
                          f"{CONNECT_SECONDS} s ({exc.__class__.__name__}); start it with "
                          "`dask scheduler` and check the address") from None
-    return client.get_executor(pure=False), client      # pure=False: always compute
+    with client:
+        yield client.get_executor(pure=False)      # pure=False: always compute
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,14 +93,13 @@ def run(args: argparse.Namespace) -> int:
     estimate_sweep(grid, _workers(args)).require(f"a sweep of {len(grid)} points",
                                                  "use fewer --workers or smaller sizes")
     store = Store(args.store, grid.config) if args.store else None
-    executor, client = _executor(args)
     bar = ProgressBar()
     start = time.perf_counter()
     try:
-        result = run_sweep(grid, executor, store, JobState(bar))
+        with _executor(args) as executor:
+            result = run_sweep(grid, executor, store, JobState(bar))
     finally:
         bar.close()
-        executor.shutdown(wait=False, cancel_futures=True) if client is None else client.close()
         if store is not None:
             store.close()
     write_json(args.json, result.to_dict())

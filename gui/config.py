@@ -33,11 +33,59 @@ DYNAMICS_DEFAULTS: dict = {"enabled": False, **DynamicsConfig().to_dict()}
 # singular-value scale chosen in the Rank view (None: each teacher's default), which also
 # decides which eigenvalues the Spectrum view counts as zero modes.
 VIEW_DEFAULTS: dict = {"log_axis": None, "log_steps": False, "tolerance": None, "views": None,
-                       "slice": None}
+                       "slice": None, "sweep": None}
 # "views": which views the window shows — "main" (spectrum, rank, dynamics; also null),
 # "anatomy" (modes, landscape, structure), "all", or one view's name (gui.views). "slice": the
 # Landscape view's two modes [i, j] (ascending indices, negative from the top), null: the
 # slowest above the rank tolerance and the fastest.
+
+
+def _sweep(value, name):
+    """The Sweep view's settings: {"axes": {AXIS: SPEC, ...} (one or two of engine.sweep.AXES,
+    the x axis first), "measure": KEY, "plot": "curves" | "heatmap" | null}, or null."""
+    if value is None:
+        return
+    from engine.sweep import AXES
+    from .views.sweep import MEASURES, PLOTS
+    if not isinstance(value, dict) or set(value) - {"axes", "measure", "plot"} or \
+            not isinstance(value.get("axes"), dict) or not 1 <= len(value["axes"]) <= 2:
+        raise InputError(f"{name} must be an object with axes (one or two of {', '.join(AXES)}, "
+                         f"each with its values), measure and plot, got {value!r}")
+    for axis, spec in value["axes"].items():
+        if axis not in AXES:
+            raise InputError(f"{name}.axes: {axis!r} is not an axis; choose from {', '.join(AXES)}")
+        if not isinstance(spec, (str, int, float)) or isinstance(spec, bool):
+            raise InputError(f"{name}.axes.{axis} must be a text like \"1:12\" or a number, got {spec!r}")
+    _named(lambda axes: sweep_grid(default_config(), axes), value["axes"], f"{name}.axes")
+    if value.get("measure") not in (None, *MEASURES):
+        raise InputError(f"{name}.measure must be one of {', '.join(MEASURES)}, got {value['measure']!r}")
+    if value.get("plot") not in (None, *PLOTS):
+        raise InputError(f"{name}.plot must be one of {', '.join(PLOTS)} (or null), got {value['plot']!r}")
+
+
+def sweep_grid(config: dict, axes):
+    """The engine's sweep grid (engine.sweep.Grid, checked): the window's model settings, with
+    the swept ones from `axes` ({name: spec} or [(name, spec), …], names from
+    engine.sweep.AXES); the k axis makes the activation power:SPEC. Raises InputError for a bad
+    spec or grid."""
+    from engine.sweep import SweepConfig, build_grid
+    fields = {"activation": config["activation"], "ni": config["ni"], "nh": config["nh"],
+              "samples": None if config["population"] else config["samples"],
+              "population": bool(config["population"]), "sigma1": config["sigma1"],
+              "sigma2": config["sigma2"], "teachers": int(config["teachers"]),
+              "seed": int(config["seed"]), "rtol": config["rtol"]}
+    pairs = list(axes.items()) if isinstance(axes, dict) else list(axes)
+    names = [axis for axis, _ in pairs]
+    if len(set(names)) < len(names):
+        raise InputError(f"the two axes must differ (both are {names[0]}); choose another second axis")
+    for axis, spec in pairs:
+        if axis == "k":
+            fields["activation"] = f"power:{spec}"
+        elif axis == "samples":
+            fields.update(samples=spec, population=False)
+        else:
+            fields[axis] = spec
+    return build_grid(SweepConfig(**fields))
 
 
 def _slice(value, name):
@@ -114,6 +162,7 @@ FIELD_CHECKS: dict = {
     "view.tolerance": _optional(positive),
     "view.views": _views,
     "view.slice": _slice,
+    "view.sweep": _sweep,
 }
 
 

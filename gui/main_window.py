@@ -276,6 +276,10 @@ class MainWindow(QMainWindow):
         c.job_done.connect(lambda _name, _status: self._update_status())
         c.finished.connect(self._run_ended)
         c.mode_selected.connect(self._mode_selected)
+        c.config_source = self.config
+        c.sweep_finished.connect(self._sweep_ended)
+        self.views["sweep"].open_point.connect(self.open_sweep_point)
+        self._ended: list[str] = []       # statuses of what ended since the window was last idle
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
@@ -345,6 +349,13 @@ class MainWindow(QMainWindow):
             style.set_grid(view.plot, bool(on))
         self.settings.setValue("grid", bool(on))
 
+    def open_sweep_point(self, point: dict) -> None:
+        """A point clicked in the Sweep view: its architecture (config fields) in the run's views."""
+        config = self.config()
+        config.update(point)
+        config["view"] = {**config["view"], "views": "main"}
+        self.set_config(config, sweep=False)
+
     def _mode_selected(self, _k: int) -> None:
         """An eigenvalue was picked: make sure the Modes view shows it."""
         if self.views["modes"].isHidden():
@@ -401,8 +412,9 @@ class MainWindow(QMainWindow):
     def config(self) -> dict:
         return self.config_panel.config()
 
-    def set_config(self, config: dict, run: bool = True) -> None:
-        """Show a configuration; with run=True start the full run at once (presets, File → Open)."""
+    def set_config(self, config: dict, run: bool = True, sweep: bool = True) -> None:
+        """Show a configuration; with run=True start the full run at once (presets, File → Open),
+        and its sweep too when the Sweep view is shown (sweep=False: not even then)."""
         self.config_panel.set_config(config)
         options = view_options(self.config())
         for view in self.views.values():
@@ -412,6 +424,8 @@ class MainWindow(QMainWindow):
         self.controller.landscape_modes = None if sl is None else tuple(sl)
         if run:
             self.run()
+            if sweep and options.get("sweep") and not self.views["sweep"].isHidden():
+                self.views["sweep"].run_sweep()
 
     def _config_changed(self) -> None:
         self._debounce.start()
@@ -556,7 +570,8 @@ class MainWindow(QMainWindow):
 
     # ================================================================== runs
     def is_running(self) -> bool:
-        return self.controller.is_running()
+        """A run's jobs or a sweep."""
+        return self.controller.is_running() or self.controller.sweeping()
 
     def run(self) -> bool:
         """Ctrl+R: the whole ensemble, then the dynamics if enabled."""
@@ -571,8 +586,9 @@ class MainWindow(QMainWindow):
         return self.controller.preview(self.config())
 
     def cancel(self) -> None:
-        """Esc: stop every job of the current run (partial results stay on screen)."""
+        """Esc: stop every job of the current run and the sweep (partial results stay on screen)."""
         self.controller.cancel()
+        self.controller.cancel_sweep()
 
     def _run_started(self, plan) -> None:
         self.clear_error()
@@ -582,9 +598,11 @@ class MainWindow(QMainWindow):
         if error:
             self.show_error(error)
         self.status_label.setText(status)
-        self._set_running(False)
+        self._set_running()
 
-    def _set_running(self, running: bool = True) -> None:
+    def _set_running(self) -> None:
+        """Cancel is offered while a run's jobs or a sweep are running."""
+        running = self.is_running()
         self.config_panel.set_running(running)
         self.cancel_button.setEnabled(running)
         if running:
@@ -595,7 +613,7 @@ class MainWindow(QMainWindow):
         self.progress_label.setText(message)
 
     def _run_ended(self, status: str) -> None:
-        self._set_running(False)
+        self._set_running()
         if status == "finished":
             self.progress.setValue(1000)
             self.progress_label.setText("done")
@@ -605,7 +623,20 @@ class MainWindow(QMainWindow):
         else:
             self.progress_label.setText("failed")
         self._update_status()
-        self.run_finished.emit(status)
+        self._ended_one(status)
+
+    def _sweep_ended(self, status: str) -> None:
+        self._set_running()
+        self._update_status()
+        self._ended_one(status)
+
+    def _ended_one(self, status: str) -> None:
+        """A run or a sweep ended: once neither is left, run_finished with the worst status."""
+        self._ended.append(status)
+        if self.is_running():
+            return
+        ended, self._ended = self._ended, []
+        self.run_finished.emit(next((s for s in ("error", "cancelled") if s in ended), "finished"))
 
     # ================================================================== export
     def export(self, what: str, fmt: str, path: str) -> bool:
@@ -670,19 +701,22 @@ class MainWindow(QMainWindow):
         if self.confirm_close_answer is not None:
             return self.confirm_close_answer
 
-        def run_ended(_status) -> None:
+        def answer_yes() -> None:
             box = QApplication.activeModalWidget()
             if isinstance(box, QMessageBox) and box.windowTitle() == CLOSE_TITLE:
                 box.button(QMessageBox.StandardButton.Yes).click()
 
-        self.controller.finished.connect(run_ended)
+        def run_ended(_status) -> None:      # the run and any sweep: after every other slot
+            QTimer.singleShot(0, answer_yes)
+
+        self.run_finished.connect(run_ended)
         try:
             answer = QMessageBox.question(self, CLOSE_TITLE,
                                           "A computation is still running. Stop it and close the window?",
                                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                           QMessageBox.StandardButton.No)
         finally:
-            self.controller.finished.disconnect(run_ended)
+            self.run_finished.disconnect(run_ended)
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event) -> None:

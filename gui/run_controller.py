@@ -20,9 +20,9 @@ from engine.ensemble import Problem, estimate_seconds, prepare
 from engine.errors import InputError
 from engine.theory import LawChoice, law_choice
 
-from .config import dynamics_config, dynamics_spectrum_config, spectrum_config
+from .config import dynamics_config, dynamics_spectrum_config, spectrum_config, sweep_grid
 from .tasks import (TASK, AnatomyRequest, DynamicsRequest, ExpectedRequest, LandscapeRequest,
-                    SpectrumRequest, TheoryRequest)
+                    SpectrumRequest, SweepRequest, TheoryRequest)
 from .replay import Replay
 from .worker import Job
 
@@ -102,6 +102,9 @@ class RunController(QObject):
     anatomy_ready = Signal(object)        # engine.anatomy.Anatomy of teacher 1
     landscape_ready = Signal(object)      # engine.landscape.Slice
     mode_selected = Signal(int)           # an eigenvalue of teacher 1 picked (ascending index)
+    sweep_started = Signal(object)        # engine.sweep.Grid
+    sweep_point = Signal(object)          # (index, record, reused) as each point finishes
+    sweep_finished = Signal(str)          # "finished", "cancelled" or "error"
     job_done = Signal(str, str)           # (request name, status): e.g. redraw now
     busy = Signal()                       # a job started: the run can be cancelled
     progress = Signal(float, str)
@@ -130,6 +133,8 @@ class RunController(QObject):
                           DynamicsRequest.name: self._dynamics_item,
                           AnatomyRequest.name: self._anatomy_result,
                           LandscapeRequest.name: self.landscape_ready.emit}
+        self._sweep = None                # the sweep's Job: apart from the run's jobs
+        self.config_source = None         # () -> the window's config (the sweep's model settings)
 
     # ------------------------------------------------------------------ control
     def is_running(self) -> bool:
@@ -195,6 +200,42 @@ class RunController(QObject):
         if not self._jobs:
             self._status = "finished"
         self._submit(ExpectedRequest(self.first_spectrum, **settings))
+
+    def start_sweep(self, axes) -> bool:
+        """A sweep over `axes` ([(name, spec), …], engine.sweep) with the window's other settings,
+        on a local pool of cores − 1 processes; it runs beside the run's jobs
+        and is cancelled on its own (cancel_sweep) or with them (Esc)."""
+        from engine.sweep import default_workers
+        try:
+            grid = sweep_grid(self.config_source(), axes)
+        except InputError as exc:
+            self.failed.emit(f"sweep: {exc}")
+            return False
+        self.cancel_sweep()
+        job = Job(SweepRequest.name, TASK, (SweepRequest(grid, default_workers()),), self)
+        job.result.connect(lambda item, j=job: j is self._sweep and self.sweep_point.emit(item))
+        job.progress.connect(lambda f, m, j=job: j is self._sweep and self.progress.emit(f, f"sweep: {m}"))
+        job.error.connect(lambda m, j=job: j is self._sweep and self.failed.emit(f"sweep: {m}"))
+        job.finished.connect(lambda st, j=job: self._sweep_ended(j, st))
+        self._sweep = job
+        self.sweep_started.emit(grid)
+        self.busy.emit()
+        job.start()
+        return True
+
+    def sweeping(self) -> bool:
+        return self._sweep is not None
+
+    def cancel_sweep(self) -> None:
+        job, self._sweep = self._sweep, None
+        if job is not None:
+            job.cancel()
+            self.sweep_finished.emit("cancelled")
+
+    def _sweep_ended(self, job, status: str) -> None:
+        if job is self._sweep:
+            self._sweep = None
+            self.sweep_finished.emit(status)
 
     def select_mode(self, k: int) -> None:
         """An eigenvalue of teacher 1 was picked (a click in the Spectrum or Rank view, a step

@@ -112,3 +112,16 @@ class LandscapeRequest(Request, name="landscape", overlay=True, label="loss land
 
     def run(self, state: JobState):
         yield compute_slice(self.problem, self.modes, spectrum=self.spectrum, state=state)
+
+
+@dataclass(frozen=True)
+class SweepRequest(Request, name="sweep"):
+    """Every point of a sweep grid (engine.sweep.Grid) on a local pool of worker processes,
+    streamed as (index, record, reused) while they finish."""
+    grid: object
+    workers: int = 1
+
+    def run(self, state: JobState):
+        from engine.sweep import iter_sweep, local_executor
+        with local_executor(self.workers) as pool:
+            yield from iter_sweep(self.grid, pool, state=state)

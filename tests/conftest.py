@@ -23,6 +23,7 @@ def window(qtbot, tmp_path):
 
     w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(w)
+    w.confirm_close_answer = True      # a test that fails mid-run must not wait for an answer
     w.resize(1400, 900)
     w.show()
     yield w

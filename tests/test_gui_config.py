@@ -10,7 +10,8 @@ from gui.config import (DYNAMICS_DEFAULTS, default_config, dynamics_config, load
 from gui.presets import find_preset, list_presets
 
 EXPECTED_PRESETS = {"01_linear_10x20", "02_linear_30x10", "03_quadratic", "04_cubic",
-                    "05_cubic_alexander_hirschowitz", "06_erf_full_rank", "07_erf_slow_tail"}
+                    "05_cubic_alexander_hirschowitz", "06_erf_full_rank", "07_erf_slow_tail",
+                    "12_rank_vs_width", "13_alexander_hirschowitz_map"}
 
 
 def test_spectrum_part_is_the_engines_config_and_dynamics_section_matches_engine():
@@ -137,6 +138,15 @@ BAD_VALUES = [
     ({"view": {"log_axis": "yes"}}, "view.log_axis must be true or false"),
     ({"view": {"log_steps": 1}}, "view.log_steps must be true or false"),
     ({"view": {"tolerance": -1}}, "view.tolerance must be a positive finite number"),
+    ({"view": {"sweep": {"ni": "2:6"}}}, "view.sweep must be an object with axes"),
+    ({"view": {"sweep": {"axes": {}}}}, "view.sweep must be an object with axes"),
+    ({"view": {"sweep": {"axes": {"width": "1:4"}}}}, "view.sweep.axes: 'width' is not an axis"),
+    ({"view": {"sweep": {"axes": {"nh": "5:x"}}}}, "view.sweep.axes: --nh '5:x': expected whole numbers"),
+    ({"view": {"sweep": {"axes": {"nh": "1:400", "ni": "1:400"}}}}, "a sweep has at most 100000"),
+    ({"view": {"sweep": {"axes": {"activation": "erf, foo"}}}}, "unknown activation 'foo'"),
+    ({"view": {"sweep": {"axes": {"nh": [1, 2]}}}}, "view.sweep.axes.nh must be a text"),
+    ({"view": {"sweep": {"axes": {"nh": "1:3"}, "measure": "beauty"}}}, "view.sweep.measure must be one of"),
+    ({"view": {"sweep": {"axes": {"nh": "1:3"}, "plot": "pie"}}}, "view.sweep.plot must be one of"),
 ]
 
 

@@ -7,8 +7,9 @@ from .modes import ModesView
 from .rank import RankView
 from .spectrum import SpectrumView
 from .structure import StructureView
+from .sweep import SweepView
 
-VIEWS = (SpectrumView, RankView, DynamicsView, ModesView, LandscapeView, StructureView)
+VIEWS = (SpectrumView, RankView, DynamicsView, ModesView, LandscapeView, StructureView, SweepView)
 
 # The sets of views the View menu shows together (Ctrl+0, Ctrl+9); each view names its own.
 GROUPS = {"main": "Spectrum, rank and dynamics", "anatomy": "Modes, landscape and structure"}

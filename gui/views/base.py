@@ -136,7 +136,11 @@ class View(QWidget):
         if event.button() != Qt.MouseButton.LeftButton or not vb.sceneBoundingRect().contains(event.scenePos()):
             return
         p = vb.mapSceneToView(event.scenePos())
-        k = self.pick(p.x(), p.y())
+        self.clicked(p.x(), p.y())
+
+    def clicked(self, x: float, y: float) -> None:
+        """A left click at view coordinates (x, y): by default, pick an eigenvalue of teacher 1."""
+        k = self.pick(x, y)
         if k is not None and self.controller is not None:
             self.controller.select_mode(k)
 

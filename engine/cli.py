@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "thick lines), also for --screenshot")
     parser.add_argument("--export", nargs=2, action="append", metavar=("VIEW", "FILE"),
                         help="GUI, headless: run the preset/config to completion and write VIEW "
-                             "(spectrum, rank, dynamics) to FILE, its format from the extension "
+                             "(spectrum, rank, dynamics, modes, landscape, structure, sweep) to "
+                             "FILE, its format from the extension "
                              "(.png .svg .pdf: the figure; .csv .npz: the plotted data); repeatable")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND",
                                 parser_class=OneLineParser)

@@ -113,6 +113,31 @@ def theory_argv(draw):
     return argv
 
 
+SPECS = valid_or(st.sampled_from(["1:3", "2", "1,3", "2:4:2", "3"]),
+                 st.sampled_from(["5:3", "a", "1:2:0", "", "1:99999", "0:2", "-1", "1.5", "1:2:3:4",
+                                  "nan", "1,,2", ":"]))
+
+
+@st.composite
+def sweep_argv(draw):
+    """A sweep over small grids (hostile specs and activation lists too), on one worker."""
+    act = draw(st.one_of(ACTIVATIONS, st.sampled_from(
+        ["quadratic,erf", "power:2:3", "power:2,4", "erf,erf", "power:2:3,erf", "poly:0,1,erf",
+         "power:3:1", ",", "erf,"])))
+    argv = ["sweep", "--activation", act, "--ni", draw(SPECS), "--nh", draw(SPECS),
+            "--workers", draw(valid_or(st.just("1"), st.sampled_from(["0", "-1", "x", "1e9"])))]
+    extra = {"--samples": valid_or(st.sampled_from(["30", "10:30:10"])),
+             "--sigma1": valid_or(st.sampled_from(["0.5", "0.5:1:0.5", "0.5,1"])),
+             "--teachers": valid_or(st.integers(1, 2).map(str)),
+             "--seed": valid_or(st.integers(0, 99).map(str)),
+             "--rtol": valid_or(st.floats(1e-14, 1e-3).map(repr))}
+    for flag in draw(st.lists(st.sampled_from(sorted(extra)), unique=True, max_size=3)):
+        argv += [flag, draw(extra[flag])]
+    if "--samples" not in argv and draw(sometimes(3)):
+        argv.append("--population")
+    return argv
+
+
 def finite_numbers(doc) -> bool:
     """No NaN or infinity anywhere (the writer refuses them), and numbers where numbers belong."""
     if isinstance(doc, dict):
@@ -190,6 +215,12 @@ def test_dynamics_flags_give_a_result_or_one_line(argv, capsys):
 @SETTINGS
 @given(argv=theory_argv())
 def test_theory_flags_give_a_result_or_one_line(argv, capsys):
+    check_run(argv, capsys)
+
+
+@settings(SETTINGS, max_examples=int(__import__("os").environ.get("HX_EXAMPLES", 30)))
+@given(argv=sweep_argv())
+def test_sweep_flags_give_a_result_or_one_line(argv, capsys):
     check_run(argv, capsys)
 
 

@@ -228,3 +228,15 @@ def test_workers_die_with_a_killed_sweep(tmp_path):
     proc.communicate(timeout=60)
     gone, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive, "pool workers outlived their sweep"
+
+
+def test_a_foreign_store_on_the_command_line_is_one_line(tmp_path):
+    store = tmp_path / "s.sqlite"
+    ok = main("sweep", "--activation", "cubic", "--ni", "2", "--nh", "1:2", "--workers", "1",
+              "--store", store, "--json", tmp_path / "a.json")
+    assert ok.returncode == 0, ok.stderr
+    r = main("sweep", "--activation", "erf", "--ni", "2", "--nh", "1:2", "--workers", "1",
+             "--store", store, "--json", tmp_path / "b.json")
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "belongs to another sweep" in lines[0], r.stderr
+    assert not (tmp_path / "b.json").exists()

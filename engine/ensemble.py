@@ -20,6 +20,7 @@ from .validate import positive, sigmas, whole
 from .model import (Teacher, load_inputs, load_teacher, n_params,
                     sample_inputs, sample_teacher, teacher_rng)
 from .rank import predicted_rank, rank_upper_bound
+from .population import uses_quadrature
 from .spectrum import NOT_FINITE, Spectrum, population_spectrum, sample_spectrum
 
 MAX_SIZE = 100_000
@@ -157,6 +158,15 @@ def quadrature_nodes(problem: Problem) -> int:
                         problem.config.quadrature_nodes, problem.teacher)
 
 
+def row_rank(problem: Problem) -> int:
+    """The rank of W1 the population reduction will find: min(Ni, Nh) for random teachers,
+    the given teacher's own."""
+    if problem.teacher is not None:
+        from .population import row_basis
+        return row_basis(problem.teacher.W1).shape[1]
+    return min(problem.ni, problem.nh)
+
+
 def quadrature_elements(problem: Problem) -> int:
     """Largest (neurons × Q × Q) block population.pair_expectations holds at once."""
     from .population import _MAX_CHUNK_ELEMENTS
@@ -170,11 +180,21 @@ def estimate_bytes(problem: Problem, vectors: bool = False) -> float:
     if n is None:
         if problem.act.is_linear and not vectors:
             return FLOAT * 4 * ni * (ni + nh)
-        # H and the W1–W1 block with one einsum term at a time, then symmetrising H (one more
-        # P²) or eigh's copy
-        p1 = nh * ni
-        quad = FLOAT * QUADRATURE_ARRAYS * quadrature_elements(problem)
-        return FLOAT * (2 * p1 * p1 + 2 * p * p) + quad
+        # The reduced route (population.ReducedHessian): the core's W1–W1 block with one einsum
+        # term at a time, the core and its symmetrised copy, the expectations (quadrature work
+        # arrays, or a dozen Nh×Nh closed-form temporaries), W1 and its row-space copies, and
+        # the P eigenvalues repeated, joined and sorted; with vectors the dense P×P
+        # eigenvectors and their sorted copy, and the complement's basis.
+        r = row_rank(problem)
+        p1, pr = nh * r, nh * r + nh
+        if uses_quadrature(problem.act, problem.config.quadrature_nodes):
+            quad = FLOAT * QUADRATURE_ARRAYS * quadrature_elements(problem)
+        else:
+            quad = FLOAT * 12 * nh * nh
+        total = FLOAT * (2 * p1 * p1 + 3 * pr * pr + 3 * ni * nh + 3 * p) + quad
+        if vectors:
+            total += FLOAT * (2 * p * p + ni * ni)
+        return total
     inputs = FLOAT * n * ni
     if problem.act.is_linear and not vectors:
         return 3 * inputs + FLOAT * 3 * ni * ni
@@ -192,8 +212,13 @@ def estimate_seconds(problem: Problem) -> float:
     if problem.act.is_linear:
         return 0.002 + (1e-9 * n * ni * ni if n else 1e-9 * ni ** 3)
     if n is None:
-        q = quadrature_nodes(problem)
-        return 0.003 + 2e-8 * nh * nh * q * q + 1e-9 * p ** 3
+        pr = nh * row_rank(problem) + nh
+        if uses_quadrature(problem.act, problem.config.quadrature_nodes):
+            q = quadrature_nodes(problem)
+            expect = 2e-8 * nh * nh * q * q
+        else:
+            expect = 2e-7 * nh * nh
+        return 0.003 + expect + 1e-9 * pr ** 3 + 5e-8 * p
     return 0.003 + 1.2e-9 * n * p * min(n, p)
 
 

@@ -7,12 +7,14 @@ Gaussian with covariance [[C_jj, C_jl], [C_jl, C_ll]], C = W1 W1ᵀ, need integr
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import gammaincinv, roots_hermitenorm
 
 from .activations import Activation
 from .errors import InputError
+from .gaussian import has_closed_form, pair_expectations_closed
 from .jobs import JobState, null_state
 from .model import Teacher
 
@@ -21,6 +23,7 @@ _MAX_CHUNK_ELEMENTS = 4_000_000
 MAX_NODES = 2001   # the default rule's limit (σ1 ≈ 10× default): beyond, a run takes minutes
 TRAPEZOID_HALF_WIDTH = 9.0
 TRAPEZOID_SPACING = 0.2
+EPS = np.finfo(np.float64).eps
 
 
 def hermite_rule(q: int) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +41,8 @@ def trapezoid_rule(q: int) -> tuple[np.ndarray, np.ndarray]:
     the same 1e-14 accuracy. The tail beyond Z = 9 weighs e^{−40}.
     """
     z = np.linspace(-TRAPEZOID_HALF_WIDTH, TRAPEZOID_HALF_WIDTH, q)
-    h = z[1] - z[0]
+    h = 2.0 * TRAPEZOID_HALF_WIDTH / (q - 1)     # not z[1] − z[0]: its rounding (~ε·Z) would
+                                                 # scale every weight by up to 1 + 1e-13
     return z, h * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
 
 
@@ -98,7 +102,7 @@ def check_default_rule(act: Activation, ni: int, nh: int, sigma1: float,
                        teacher: Teacher | None = None) -> None:
     """Refuse before any work a problem whose teachers the default rule cannot resolve (their
     widest |w_j|² at its median over random teachers, or the given teacher's)."""
-    if act.coefficients is not None or act.is_linear:
+    if has_closed_form(act):            # polynomials and erf: no quadrature, nothing to resolve
         return
     if teacher is not None:
         widest = float(np.max(np.einsum("jk,jk->j", teacher.W1, teacher.W1)))
@@ -140,11 +144,24 @@ def pair_expectations(teacher: Teacher, act: Activation, nodes: int | None = Non
     return out
 
 
-def population_hessian(teacher: Teacher, act: Activation, nodes: int | None = None,
-                       state: JobState | None = None) -> np.ndarray:
-    """H_pop (P×P) in the parameter order of docs/methods.md §1: W1 row by row, then W2."""
-    E = pair_expectations(teacher, act, nodes, state)
-    W, W2 = teacher.W1, teacher.W2
+def expectations(teacher: Teacher, act: Activation, nodes: int | None = None,
+                 state: JobState | None = None) -> dict[str, np.ndarray]:
+    """The pair expectations the Hessian needs: in closed form where one exists (erf,
+    polynomials: engine.gaussian) unless `nodes` asks for quadrature, else by quadrature."""
+    if nodes is None:
+        closed = pair_expectations_closed(teacher.W1 @ teacher.W1.T, act)
+        if closed is not None:
+            return closed
+    return pair_expectations(teacher, act, nodes, state)
+
+
+def uses_quadrature(act: Activation, nodes: int | None) -> bool:
+    return nodes is not None or not has_closed_form(act)
+
+
+def hessian_from_expectations(E: dict[str, np.ndarray], W: np.ndarray, W2: np.ndarray) -> np.ndarray:
+    """H_pop (P×P) from the pair expectations, for first-layer rows W (Nh×d): W1 row by row,
+    then W2 (docs/methods.md §1)."""
     nh, ni = W.shape
     p1 = nh * ni
     H = np.empty((p1 + nh, p1 + nh))
@@ -168,3 +185,94 @@ def population_hessian(teacher: Teacher, act: Activation, nodes: int | None = No
     # W2–W2: E[g(u_j) g(u_l)].
     H[p1:, p1:] = E["00"]
     return 0.5 * (H + H.T)   # quadrature leaves asymmetry at rounding level
+
+
+def population_hessian(teacher: Teacher, act: Activation, nodes: int | None = None,
+                       state: JobState | None = None) -> np.ndarray:
+    """H_pop (P×P) in the parameter order of docs/methods.md §1: W1 row by row, then W2."""
+    return hessian_from_expectations(expectations(teacher, act, nodes, state), teacher.W1, teacher.W2)
+
+
+# ----------------------------------------------------------------------------- the reduction
+
+def row_basis(W1: np.ndarray) -> np.ndarray:
+    """An orthonormal basis (Ni×r) of W1's row space, r its numerical rank (numpy's
+    matrix_rank rule): economy SVD, Nh²·Ni work."""
+    if W1.size == 0:
+        return np.zeros((W1.shape[1], 0))
+    _, s, vt = np.linalg.svd(W1, full_matrices=False)
+    r = int(np.count_nonzero(s > s[0] * max(W1.shape) * EPS)) if s.size and s[0] > 0 else 0
+    return vt[:r].T.copy()
+
+
+def complement_basis(V: np.ndarray) -> np.ndarray:
+    """An orthonormal basis (Ni×(Ni−r)) of the orthogonal complement of V's columns."""
+    ni, r = V.shape
+    if r == 0:
+        return np.eye(ni)
+    Q, _ = np.linalg.qr(V, mode="complete")
+    return Q[:, r:]
+
+
+@dataclass(frozen=True)
+class ReducedHessian:
+    """H_pop as two invariant pieces (docs/methods.md §2, "The invariant-subspace reduction").
+
+    For every u orthogonal to W1's rows, the Nh vectors e_j ⊗ u (W1 coordinates only) span an
+    invariant subspace on which H_pop acts as the Nh×Nh matrix `A` = (W2 W2ᵀ) ∘ E[g′(u_j) g′(u_l)]:
+    every other Stein term carries a factor w·u = 0. That gives A's eigenvalues, each Ni − r
+    times. The rest, span{e_j ⊗ v : v in the row space} ⊕ W2, is H_pop of the same network
+    written in the row space's basis `basis` (Ni×r): `core`, (Nh·r + Nh)².
+    """
+    core: np.ndarray
+    A: np.ndarray
+    basis: np.ndarray
+    ni: int
+
+    @property
+    def nh(self) -> int:
+        return self.A.shape[0]
+
+    @property
+    def rank_w1(self) -> int:
+        return self.basis.shape[1]
+
+    @property
+    def multiplicity(self) -> int:
+        """How often each eigenvalue of A occurs: Ni − r."""
+        return self.ni - self.rank_w1
+
+    def eigenvalues(self, state: JobState | None = None) -> np.ndarray:
+        """All P eigenvalues, ascending."""
+        state = state or null_state()
+        core = state.run_interruptible(lambda: np.linalg.eigvalsh(self.core))
+        return np.sort(np.concatenate([core, np.repeat(np.linalg.eigvalsh(self.A), self.multiplicity)]))
+
+    def eigenpairs(self, state: JobState | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """All P eigenvalues ascending and their eigenvectors as dense P×P columns (P² memory):
+        the core's mapped back from the row-space basis, A's as a ⊗ u over a basis of the
+        complement."""
+        state = state or null_state()
+        nh, r, ni = self.nh, self.rank_w1, self.ni
+        ec, yc = state.run_interruptible(lambda: np.linalg.eigh(self.core))
+        ea, ya = np.linalg.eigh(self.A)
+        w1 = np.einsum("jrk,ir->jik", yc[: nh * r].reshape(nh, r, -1), self.basis).reshape(nh * ni, -1)
+        core = np.vstack([w1, yc[nh * r:]])
+        U = complement_basis(self.basis)                               # ni × (ni − r)
+        flat = np.einsum("ja,im->jiam", ya, U).reshape(nh * ni, nh * U.shape[1])
+        free = np.vstack([flat, np.zeros((nh, flat.shape[1]))])
+        values = np.concatenate([ec, np.repeat(ea, U.shape[1])])
+        vectors = np.hstack([core, free])
+        order = np.argsort(values, kind="stable")
+        return values[order], vectors[:, order]
+
+
+def reduced_population_hessian(teacher: Teacher, act: Activation, nodes: int | None = None,
+                               state: JobState | None = None) -> ReducedHessian:
+    """H_pop reduced to W1's row space (ReducedHessian): Nh·r + Nh instead of P = Nh·Ni + Nh
+    rows, so Ni = 20 000, Nh = 10 is a 110×110 matrix and a 10×10 one."""
+    E = expectations(teacher, act, nodes, state)
+    V = row_basis(teacher.W1)
+    core = hessian_from_expectations(E, teacher.W1 @ V, teacher.W2)
+    A = np.multiply.outer(teacher.W2, teacher.W2) * E["11"]
+    return ReducedHessian(core, 0.5 * (A + A.T), V, teacher.ni)

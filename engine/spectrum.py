@@ -15,7 +15,7 @@ from .activations import Activation
 from .errors import InputError
 from .jobs import JobState, null_state
 from .model import Teacher, jacobian
-from .population import population_hessian, quadrature_rule
+from .population import quadrature_rule, reduced_population_hessian, uses_quadrature
 
 EPS = np.finfo(np.float64).eps
 
@@ -36,7 +36,8 @@ class Spectrum:
     mode: str                      # "sample" or "population"
     n_samples: int | None
     eigenvectors: np.ndarray | None = field(default=None, repr=False)   # columns match eigenvalues
-    quadrature_nodes: int | None = None   # quadrature nodes per dimension (population mode)
+    quadrature_nodes: int | None = None   # population mode: quadrature nodes per dimension, or
+                                          # None where the expectations are in closed form
 
     def rank_at(self, tolerance: float) -> int:
         """Rank for another tolerance in eigenvalue units (the GUI's draggable line)."""
@@ -153,12 +154,15 @@ def population_spectrum(teacher: Teacher, act: Activation, rtol: float | None = 
         eig = np.zeros(p)
         eig[p - teacher.ni:] = np.sort(s + mu)
     else:
-        q = quadrature_rule(teacher, act, nodes)[2]
-        H = require_finite(population_hessian(teacher, act, q, state))
+        # Closed-form expectations where they exist, else quadrature (q: its nodes); then the
+        # two invariant pieces (population.ReducedHessian): never the P×P matrix.
+        q = quadrature_rule(teacher, act, nodes)[2] if uses_quadrature(act, nodes) else None
+        red = reduced_population_hessian(teacher, act, q, state)
+        require_finite(red.core), require_finite(red.A)
         if vectors:
-            eig, vecs = state.run_interruptible(lambda: np.linalg.eigh(H))
+            eig, vecs = red.eigenpairs(state)
         else:
-            eig = state.run_interruptible(lambda: np.linalg.eigvalsh(H))
+            eig = red.eigenvalues(state)
     rtol = p * EPS if rtol is None else rtol
     tol = rtol * max(eig[-1], 0.0)
     sv = np.sqrt(np.clip(eig[::-1], 0.0, None))

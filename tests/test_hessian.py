@@ -219,13 +219,20 @@ def test_sample_hessian_converges_to_population_like_one_over_sqrt_n():
 
 
 def test_a_teacher_too_wide_for_the_default_rule_is_refused_not_under_resolved():
-    """σ1 = 100 at Ni = 2 needs ~14 000 trapezoid nodes; the old cap of 2001 returned an
-    eigenvalue of −13.8 without a word. Refused by default, computed when --nodes insists."""
+    """A neuron with |w|² = 1600 needs 3601 trapezoid nodes; a silent cap of 2001 nodes once
+    returned a negative eigenvalue (−13.8 for erf at σ1 = 100) without a word. Refused by
+    default for tanh, computed when --nodes insists; erf's closed form needs no nodes at all."""
     from engine.errors import InputError
     from engine.population import MAX_NODES
-    act = parse_activation("erf")
-    t = Teacher(np.array([[100.0, 0.0], [0.0, 40.0]]), np.array([1.0, 0.5]))
+    act = parse_activation("tanh")
+    t = Teacher(np.array([[40.0, 0.0], [0.0, 20.0]]), np.array([1.0, 0.5]))   # needs 3601 nodes
     with pytest.raises(InputError, match="widest neuron"):
         population_spectrum(t, act)
     fine = population_spectrum(t, act, nodes=3 * MAX_NODES)
     assert fine.eigenvalues[0] > -1e-12 * fine.eigenvalues[-1]
+    # erf needs no quadrature: its closed form equals the insisted, fine quadrature
+    erf = parse_activation("erf")
+    exact = population_spectrum(t, erf)
+    assert exact.quadrature_nodes is None
+    fine = population_spectrum(t, erf, nodes=3 * MAX_NODES)
+    np.testing.assert_allclose(exact.eigenvalues, fine.eigenvalues, rtol=0, atol=1e-12 * fine.eigenvalues[-1])

@@ -28,8 +28,12 @@ CASES = {
         "spectrum --activation erf --ni 60 --nh 60 --samples 2000",
     "spectrum sample, linear fast path":
         "spectrum --activation linear --ni 200 --nh 50 --samples 200000",
+    "spectrum sample, refined Gram route (erf, P = 2550)":
+        "spectrum --activation erf --ni 50 --nh 50 --samples 10000",
     "spectrum population (erf)":
         "spectrum --activation erf --ni 45 --nh 45 --population",
+    "spectrum population, reduced (tanh, P = 200 010)":
+        "spectrum --activation tanh --ni 20000 --nh 10 --population",
     "spectrum population, --nodes 1200 (z^3)":
         "spectrum --activation power:3 --ni 3 --nh 12 --population --nodes 1200",
     "spectrum, 20 000 teachers (linear population)":

@@ -21,6 +21,8 @@ import numpy as np
 
 from . import commands
 from .errors import Cancelled, InputError
+from .threads import blas_threads, set_threads
+from .validate import whole
 
 
 def _discover() -> dict[str, str]:
@@ -87,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         # also after the subcommand, where users put it (SUPPRESS keeps the top-level value)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="on an unexpected error, show the Python traceback")
+        p.add_argument("--threads", type=int, metavar="N",
+                       help="BLAS threads for every computation (default: chosen per call from "
+                            "its size: one for small problems, every core for large ones)")
         p.add_argument("--dry-run", action="store_true",
                        help="check the flags and print one JSON object with the run's peak "
                             "memory_bytes and estimated seconds (null if unknown), the "
@@ -102,12 +107,15 @@ def run_command(args: argparse.Namespace) -> int:
     module = import_module(f"engine.commands.{args.command}")
     debug = bool(getattr(args, "debug", False))
     try:
+        if getattr(args, "threads", None) is not None:
+            set_threads(whole(args.threads, "the number of BLAS threads", "--threads", hi=1024))
         with warnings.catch_warnings():
             warnings.simplefilter("error" if debug else "ignore")
             if getattr(args, "dry_run", False):
                 print(json.dumps(module.estimate(args).to_dict()))
                 return 0
-            return module.run(args)
+            with blas_threads(0.0):     # small unless a computation states its size (threads.py)
+                return module.run(args)
     except InputError as exc:
         return _fail(str(exc))
     except MemoryError:

@@ -44,6 +44,7 @@ from .arrays import read_npy, real_finite
 from .ensemble import (Problem, SpectrumConfig, estimate_bytes, estimate_seconds, prepare,
                        teacher_and_inputs)
 from .errors import Cancelled, InputError
+from .threads import blas_threads
 from .jobs import JobState, null_state
 from .memory import FLOAT, JSON_NUMBER, Estimate
 from .model import Teacher, forward
@@ -640,7 +641,9 @@ def iter_trajectory(start: DynamicsStart | DynamicsProblem, state: JobState | No
         except Cancelled:
             pass                       # noticed at the next step, which keeps the partial run
 
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+    # A step is a few N×Ni by Ni×Nh products: its size, not the default, sets the BLAS threads
+    step_flops = 6.0 * (X.shape[0] if start.problem.full_batch else cfg.batch) * start.teacher.n_params
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"), blas_threads(step_flops):
         if start.problem.full_batch:
             while True:
                 loss = net.loss_and_gradient(delta, X, y, grad) if t < T else net.loss(delta, X, y)

@@ -212,13 +212,15 @@ def estimate_seconds(problem: Problem) -> float:
     if problem.act.is_linear:
         return 0.002 + (1e-9 * n * ni * ni if n else 1e-9 * ni ** 3)
     if n is None:
-        pr = nh * row_rank(problem) + nh
+        r = row_rank(problem)
+        pr = nh * r + nh
         if uses_quadrature(problem.act, problem.config.quadrature_nodes):
             q = quadrature_nodes(problem)
             expect = 2e-8 * nh * nh * q * q
         else:
             expect = 2e-7 * nh * nh
-        return 0.003 + expect + 1e-9 * pr ** 3 + 5e-8 * p
+        # the core's assembly (W1–W1 block) and eigvalsh on one core, sorting the P values
+        return 0.003 + expect + 3e-8 * (nh * r) ** 2 + 1e-10 * pr ** 3 + 5e-8 * p
     return 0.003 + 1.2e-9 * n * p * min(n, p)
 
 

@@ -27,6 +27,7 @@ from .errors import InputError
 from .jobs import JobState, null_state
 from .memory import Estimate
 from .theory import theory_record
+from .threads import set_threads
 
 MAX_POINTS = 100_000
 # The axes in grid order (the last fastest); at most one of the two activation axes varies.
@@ -350,11 +351,7 @@ def _worker_start(parent: int) -> None:
             os._exit(1)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(1)
-    except ImportError:
-        pass
+    set_threads(1)               # engine.threads: fixed, whatever a point's size
 
 
 class LocalPool(ProcessPoolExecutor):

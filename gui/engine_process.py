@@ -51,7 +51,8 @@ def _resolve(spec: str):
 def child_main(fd: int) -> None:
     """The child process: serve tasks on the connection `fd` until told to stop.
 
-    Messages in: ("run", task_id, spec, pickled args), ("cancel", task_id), ("stop",). The
+    Messages in: ("run", task_id, spec, pickled args, BLAS threads or None), ("cancel",
+    task_id), ("stop",). The
     arguments arrive pickled a second time and are unpickled inside the task's error handling,
     so arguments this interpreter cannot load (a class it cannot import) fail that task with a
     message instead of stopping the reader. Out, per task:
@@ -62,8 +63,10 @@ def child_main(fd: int) -> None:
     """
     from engine.errors import Cancelled, InputError
     from engine.jobs import JobState
+    from engine.threads import blas_threads, set_cap, set_threads
     import gui.tasks  # noqa: F401  (warm: the first task starts at once)
 
+    set_cap(thread_cap())
     conn = Connection(fd)
     send_lock = threading.Lock()
     tasks: queue.Queue = queue.Queue()
@@ -108,7 +111,8 @@ def child_main(fd: int) -> None:
         msg = tasks.get()
         if msg[0] == "stop":
             return
-        _, task_id, spec, args = msg
+        _, task_id, spec, args, threads = msg
+        set_threads(threads)          # the window's Run → BLAS threads (None: automatic)
         last = [0.0]
 
         def progress(fraction, message):
@@ -125,8 +129,9 @@ def child_main(fd: int) -> None:
             cancelled.clear()         # ids only grow; anything older than this task is stale
         status = "finished"
         try:
-            for item in _resolve(spec)(state, *pickle.loads(args)):
-                send(("result", item))
+            with blas_threads(0.0):   # small unless a computation states its size
+                for item in _resolve(spec)(state, *pickle.loads(args)):
+                    send(("result", item))
         except Cancelled:
             status = "cancelled"
         except InputError as exc:
@@ -150,13 +155,11 @@ def child_main(fd: int) -> None:
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def blas_threads() -> int:
-    """BLAS threads for an engine process: all cores but one (at least one)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, cores - 1)
+def thread_cap() -> int:
+    """The most BLAS threads an engine process chooses by itself: all cores but one (at least
+    one), so the window always has a core to paint with (engine.threads.set_cap)."""
+    from engine.threads import cores
+    return max(1, cores() - 1)
 
 
 class WorkerProcess:
@@ -173,7 +176,7 @@ class WorkerProcess:
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         # Leave one core to the window: with every core busy in BLAS threads, a repaint that
         # needs 30 ms of CPU takes 100 ms or more of wall time.
-        threads = str(blas_threads())
+        threads = str(thread_cap())
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(name, threads)
         fd = child_sock.fileno()

@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from engine.errors import InputError
+from engine.threads import cores
 
-from . import export, style
+from . import engine_process, export, style
 from .config import default_config, load_config, normalize, save_config, view_options
 from .config_panel import ConfigPanel
 from .engine_process import POOL
@@ -27,7 +28,7 @@ from .lesson_panel import LessonPanel
 from .presets import find_preset, list_presets
 from .run_controller import RunController, spectrum_key
 from .views import GROUPS, VIEWS
-from .worker import shutdown
+from .worker import set_engine_threads, shutdown
 
 APP_NAME = "Hessian Explorer"
 ORGANIZATION = "HessianExplorer"
@@ -211,6 +212,18 @@ class MainWindow(QMainWindow):
         self.reset_preset_action = self._action(run_menu, "Reset to the &preset", self.reset_to_preset)
         self.reset_defaults_action = self._action(run_menu, "Reset to &defaults", self.reset_to_defaults)
         self.reset_preset_action.setEnabled(False)
+        run_menu.addSeparator()
+        threads_menu = run_menu.addMenu("BLAS &threads")
+        threads_group = QActionGroup(self)
+        self.thread_actions = {}
+        for n in [None, *range(1, cores() + 1)]:
+            text = f"&Automatic (by problem size, at most {engine_process.thread_cap()})" \
+                if n is None else f"&{n}"
+            a = self._action(threads_menu, text, lambda _=False, k=n: self.set_threads(k))
+            a.setCheckable(True)
+            a.setChecked(n is None)
+            threads_group.addAction(a)
+            self.thread_actions[n] = a
 
         presets_menu = mb.addMenu("&Presets")
         for preset in list_presets():
@@ -343,6 +356,13 @@ class MainWindow(QMainWindow):
         for view in self.views.values():
             view.fit_text()
             view.refresh()
+
+    def set_threads(self, n: int | None) -> None:
+        """Run → BLAS threads: every later engine task uses n threads (None: chosen per call
+        from its size, leaving a core to the window; engine.threads)."""
+        set_engine_threads(n)
+        self.thread_actions[n].setChecked(True)
+        self.settings.setValue("threads", "auto" if n is None else n)
 
     def set_grid(self, on: bool) -> None:
         for view in self.views.values():
@@ -679,6 +699,8 @@ class MainWindow(QMainWindow):
             self.large_text_action.setChecked(True)
         if str(self.settings.value("grid", "false")).lower() == "true":
             self.grid_action.setChecked(True)
+        threads = str(self.settings.value("threads", "auto"))
+        self.set_threads(int(threads) if threads.isdigit() and int(threads) in self.thread_actions else None)
         for name, splitter in self._splitters():
             s = self.settings.value(name)
             if isinstance(s, QByteArray) and not s.isEmpty():

@@ -46,6 +46,16 @@ def frozen_message(pid: int) -> str:
     return (f"the engine process stopped responding (pid {pid}); the run was stopped — "
             "press Run to try again")
 
+# BLAS threads every engine task gets (Run → BLAS threads); None: engine.threads chooses per
+# call from its size, at most all cores but one.
+ENGINE_THREADS: int | None = None
+
+
+def set_engine_threads(n: int | None) -> None:
+    global ENGINE_THREADS
+    ENGINE_THREADS = n
+
+
 _LIVE: set["Job"] = set()
 _TASK_IDS = itertools.count(1)
 
@@ -73,7 +83,7 @@ class _JobThread(QThread):
         task_id = next(_TASK_IDS)
         self.pid = w.pid
         try:
-            w.send(("run", task_id, self._spec, pickle.dumps(self._args)))
+            w.send(("run", task_id, self._spec, pickle.dumps(self._args), ENGINE_THREADS))
         except Exception as exc:          # e.g. an argument that does not pickle
             POOL.discard(w)
             self.error.emit(f"unexpected error: could not send the job ({exc.__class__.__name__}: {exc})")

@@ -14,3 +14,14 @@ class SpectrumFromVanishedInputs(SpectrumRequest):
     def run(self, state):
         Path(self.problem.config.inputs).unlink()
         yield from SpectrumRequest(prepare(self.problem.config)).run(state)
+
+
+def blas_threads_task(state, flops_list):
+    """In the engine process: the BLAS threads OpenBLAS reports inside engine.threads'
+    context for each amount of work (what the window's Run → BLAS threads reaches)."""
+    from threadpoolctl import threadpool_info
+
+    from engine.threads import blas_threads
+    for flops in flops_list:
+        with blas_threads(flops):
+            yield max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")

@@ -1,0 +1,84 @@
+"""BLAS threads chosen per call from the size of the work (engine.threads), overridden by
+--threads N and by the window's Run → BLAS threads, and seen by OpenBLAS itself."""
+import pytest
+from threadpoolctl import threadpool_info
+
+import main
+from engine import spectrum as spectrum_module
+from engine.threads import THREAD_FLOPS, blas_threads, choose, cores, set_cap, set_threads
+
+
+def openblas_threads() -> int:
+    return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+
+@pytest.fixture(autouse=True)
+def automatic():
+    set_threads(None), set_cap(None)
+    yield
+    set_threads(None), set_cap(None)
+
+
+def test_small_work_gets_one_thread_large_work_every_core():
+    assert choose(THREAD_FLOPS / 10) == 1
+    assert choose(THREAD_FLOPS * 10) == cores()
+    set_cap(1)
+    assert choose(THREAD_FLOPS * 10) == 1           # the window's engine processes: a core left
+    set_threads(3)
+    assert choose(1.0) == 3 and choose(1e15) == 3    # fixed beats both
+
+
+def test_the_choice_reaches_openblas_and_is_undone():
+    before = openblas_threads()
+    with blas_threads(1.0) as n:
+        assert n == 1 and openblas_threads() == 1
+    with blas_threads(1e15) as n:
+        assert n == cores() and openblas_threads() == cores()
+    assert openblas_threads() == before
+
+
+@pytest.mark.parametrize("flag, expected", [(None, 1), ("2", 2)])
+def test_the_command_line_flag_fixes_the_threads(capsys, tmp_path, monkeypatch, flag, expected):
+    """A small spectrum: one thread by itself, --threads 2 gives it two."""
+    seen = []
+    original = spectrum_module._sample_spectrum
+
+    def spy(*args, **kw):
+        seen.append(openblas_threads())
+        return original(*args, **kw)
+    monkeypatch.setattr(spectrum_module, "_sample_spectrum", spy)
+    argv = ["spectrum", "--activation", "erf", "--ni", "4", "--nh", "3", "--json", str(tmp_path / "o.json")]
+    if flag:
+        argv += ["--threads", flag]
+    assert main.main(argv) == 0
+    assert seen == [expected]
+    set_threads(None)
+
+
+def test_a_bad_thread_count_is_one_line(capsys, tmp_path):
+    code = main.main(["spectrum", "--activation", "erf", "--ni", "4", "--nh", "3", "--threads", "0",
+                      "--json", str(tmp_path / "o.json")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--threads" in err[0]
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_the_windows_setting_reaches_the_engine_process(window, qtbot):
+    from gui.worker import Job
+    small, large = 1.0, 1e15
+
+    def threads_in_engine():
+        got = []
+        job = Job("threads", "tests.engine_side:blas_threads_task", ([small, large],))
+        job.result.connect(got.append)
+        with qtbot.waitSignal(job.finished, timeout=30_000):
+            job.start()
+        return got
+
+    cap = max(1, cores() - 1)
+    assert threads_in_engine() == [1, cap]               # automatic: a core left to the window
+    window.thread_actions[2].trigger()
+    assert threads_in_engine() == [2, 2]
+    assert window.settings.value("threads") in (2, "2")
+    window.thread_actions[None].trigger()
+    assert threads_in_engine() == [1, cap]

@@ -3,15 +3,17 @@
 OpenBLAS's default is every core for every call. Small matrices gain nothing from threads, and
 on a busy machine OpenBLAS threads spin while they wait for a core: the README's 20-teacher
 spectrum took 24 s with the default threads and 2.2 s with one. So each computation states
-its floating-point work and gets one thread below THREAD_FLOPS, every core above (measured
-crossover on 2 cores: 3e8–1e9 flops for an SVD or eigvalsh; benchmarks/bench_spectrum.py
-checks the choice against both fixed settings). `set_threads(n)` fixes the number instead
+its floating-point work and gets one thread below THREAD_FLOPS, and above it the cores that
+other processes leave free (measured crossover on 2 cores: 3e8–1e9 flops for an SVD or
+eigvalsh; benchmarks/bench_spectrum.py checks the choice against both fixed settings, on a
+quiet machine and with one core busy). `set_threads(n)` fixes the number instead
 (--threads N, the window's Run → BLAS threads), and `set_cap(n)` bounds the automatic choice
 (the window's engine processes leave one core to the window).
 """
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -43,11 +45,56 @@ def set_cap(n: int | None) -> None:
 
 
 def choose(flops: float) -> int:
-    """The threads a computation of `flops` floating-point operations gets."""
+    """The threads a computation of `flops` floating-point operations gets: one if it is small;
+    else the cores other processes have left free (a busy core only makes OpenBLAS spin)."""
     if _fixed is not None:
         return _fixed
-    n = 1 if flops < THREAD_FLOPS else cores()
+    n = 1 if flops < THREAD_FLOPS else max(1, min(cores(), round(cores() - others_busy())))
     return n if _cap is None else min(n, _cap)
+
+
+# Other processes' CPU use on this process's cores, from /proc (Linux): the machine's busy
+# time on those cores minus this process's own, over the time since the previous look (at
+# least MIN_WINDOW seconds; until then the last estimate stands, at first 0).
+MIN_WINDOW = 0.2
+_last: tuple | None = None
+_others = 0.0
+
+
+def _cpu_sample() -> tuple[float, int, int] | None:
+    """(time, busy clock ticks of this process's cores, this process's own ticks), or None."""
+    try:
+        mine = {f"cpu{i}" for i in os.sched_getaffinity(0)}
+        busy = 0
+        with open("/proc/stat") as f:
+            for line in f:
+                if not line.startswith("cpu"):
+                    break
+                parts = line.split()
+                if parts[0] in mine:
+                    ticks = [int(x) for x in parts[1:9]]     # user nice system idle iowait irq softirq steal
+                    busy += sum(ticks) - ticks[3] - ticks[4]
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+        return time.monotonic(), busy, int(fields[11]) + int(fields[12])   # utime + stime
+    except (OSError, AttributeError, ValueError, IndexError):
+        return None
+
+
+def others_busy() -> float:
+    """How many of this process's cores other processes kept busy lately (0 where /proc
+    cannot tell)."""
+    global _last, _others
+    now = _cpu_sample()
+    if now is None:
+        return 0.0
+    if _last is None:
+        _last = now
+    elif now[0] - _last[0] >= MIN_WINDOW:
+        hz = os.sysconf("SC_CLK_TCK")
+        _others = max(0.0, ((now[1] - _last[1]) - (now[2] - _last[2])) / hz / (now[0] - _last[0]))
+        _last = now
+    return _others
 
 
 @contextmanager
@@ -60,3 +107,6 @@ def blas_threads(flops: float) -> Iterator[int]:
     n = choose(flops)
     with _controller.limit(limits=n, user_api="blas"):
         yield n
+
+
+others_busy()          # the first look: the window of the next one starts here

@@ -63,6 +63,11 @@ def test_population_mode_and_files(tmp_path):
     assert d["config"]["mode"] == "population" and d["config"]["samples"] is None
     assert d["teachers"][0]["w2_norm_sq"] == pytest.approx(1.25)
     assert d["teachers"][0]["rank"] == 8 and d["teachers"][0]["quadrature_nodes"] > 50
+    assert d["teachers"][0]["expectations"] == "quadrature"
+    r = run("spectrum", "--activation", "erf", "--ni", 3, "--nh", 2, "--population",
+            "--weights", tmp_path / "w.npz", "--json", out)
+    t0 = json.loads(out.read_text())["teachers"][0]
+    assert r.returncode == 0 and t0["expectations"] == "closed form" and "quadrature_nodes" not in t0
     r = run("spectrum", "--activation", "linear", "--ni", 3, "--nh", 2, "--weights", tmp_path / "w.npz",
             "--inputs", tmp_path / "x.npy", "--json", out)
     assert r.returncode == 0, r.stderr

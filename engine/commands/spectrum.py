@@ -30,9 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rank tolerance relative to the largest singular value of J (sample mode, "
                              "default max(N,P)·ε) or to the largest eigenvalue of H (population, default P·ε)")
     parser.add_argument("--nodes", type=int, metavar="Q",
-                        help="quadrature nodes per dimension, population mode (default: Gauss–Hermite, "
-                             "exact, for polynomials; for erf and tanh a trapezoidal rule with spacing "
-                             "0.2/√max(1, max_j |w_j|²), converged to ~1e-13)")
+                        help="population mode: integrate by quadrature with Q nodes per dimension "
+                             "(default: closed forms for erf and polynomials, exact; for tanh a "
+                             "trapezoidal rule with spacing 0.2/√max(1, max_j |w_j|²), converged "
+                             "to ~1e-13)")
     parser.add_argument("--eigenvectors", metavar="OUT.npz",
                         help="also write teacher 1's eigenvalues (P, ascending) and eigenvectors "
                              "(P×P, column k belongs to eigenvalue k; rows in parameter order, W1 "
@@ -44,6 +45,9 @@ def teacher_record(res: TeacherResult) -> dict:
     s = res.spectrum
     record = {"index": res.index, "eigenvalues": s.eigenvalues, "rank": s.rank,
               "rank_tolerance": s.rank_tolerance, "w2_norm_sq": s.w2_norm_sq}
+    if s.mode == "population":
+        # how the Gaussian expectations were taken: closed form (erf, polynomials) or quadrature
+        record["expectations"] = "closed form" if s.quadrature_nodes is None else "quadrature"
     if s.quadrature_nodes is not None:
         record["quadrature_nodes"] = s.quadrature_nodes
     return record

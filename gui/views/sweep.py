@@ -87,8 +87,9 @@ class SweepView(View):
         self.records: dict[int, dict] = {}
         self.running = False
         self._x: str | None = None          # the swept axis along x (the user's first)
-        self._items: list = []
-        self._cells: list = []
+        self._items: dict[tuple, object] = {}        # (series, role) → its plot item, reused
+        self._used: set = set()                        # the items this draw shows
+        self._cells: list = []                         # heatmap value labels, reused
         self._marks: list[tuple[float, float, int]] = []   # plotted (x, y, point index)
         self._build()
         self.refresh()
@@ -360,12 +361,20 @@ class SweepView(View):
 
     # ------------------------------------------------------------------ drawing
     def draw(self) -> None:
-        item = self.plot.getPlotItem()
-        for it in self._items + self._cells:
-            item.removeItem(it)
-        self._items, self._cells, self._marks = [], [], []
-        self.image.clear()
+        """Redraw from the records. Plot items are kept and given new data (a live sweep
+        redraws every REFRESH_MS: recreating them each time churns Qt objects and the legend)."""
+        self._used, self._marks = set(), []
+        try:
+            self._draw()
+        finally:
+            for key, it in self._items.items():
+                if key not in self._used:
+                    it.hide()
+
+    def _draw(self) -> None:
         self.image.hide()
+        for text in self._cells:
+            text.hide()
         key = self.measure.currentData()
         if self.grid is None:
             self._show_colorbar(False)
@@ -429,31 +438,27 @@ class SweepView(View):
             recs = [self.records[i] for _, i in pts]
             y = np.array([measure_of(r, key) for r in recs])
             name = _series_name(series[0], svalue) if series[0] else MEASURES[key][1]
-            main = pg.PlotDataItem(x, y, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=7,
-                                   symbolBrush=colour, symbolPen=None)
-            self._add(main)
+            main = self._curve((s, "main"), x, y, pen=pg.mkPen(colour, width=2), symbol="o",
+                               symbolSize=7, symbolBrush=colour, symbolPen=None)
             legend.insert(s, (main, name))
             self._marks += [(float(a), float(b), i) for a, b, (_, i) in zip(x, y, pts)]
             if key != "rank":
                 continue
             many = [(a, t) for a, r in zip(x, recs) for t in r["ranks"] if len(r["ranks"]) > 1]
             if many and any(len(set(r["ranks"])) > 1 for r in recs):    # teachers that differ
-                dots = pg.ScatterPlotItem([a for a, _ in many], [t for _, t in many], size=5,
-                                          pen=pg.mkPen(colour), brush=None)
-                self._add(dots)
+                self._curve((s, "teachers"), [a for a, _ in many], [t for _, t in many], pen=None,
+                            symbol="o", symbolSize=5, symbolPen=pg.mkPen(colour), symbolBrush=None)
             pred = [r["predicted_rank"] for r in recs]
             if all(p is not None for p in pred):
-                line = pg.PlotDataItem(x, np.asarray(pred, float),
-                                       pen=pg.mkPen(colour if series[0] else style.ORANGE, width=2,
-                                                    style=Qt.PenStyle.DashLine))
-                self._add(line)
+                line = self._curve((s, "predicted"), x, np.asarray(pred, float),
+                                   pen=pg.mkPen(colour if series[0] else style.ORANGE, width=2,
+                                                style=Qt.PenStyle.DashLine))
                 if s == 0:
                     legend.append((line, "predicted (dashed)"))
             if s == 0 or not shared_p:
-                p_line = pg.PlotDataItem(x, [r["n_params"] for r in recs],
-                                         pen=pg.mkPen(style.GREY if shared_p or not series[0] else colour,
-                                                      width=2, style=Qt.PenStyle.DotLine))
-                self._add(p_line)
+                p_line = self._curve((s, "P"), x, np.asarray([r["n_params"] for r in recs], float),
+                                     pen=pg.mkPen(style.GREY if shared_p or not series[0] else colour,
+                                                  width=2, style=Qt.PenStyle.DotLine))
                 if s == 0:
                     legend.append((p_line, "P = Nh·Ni + Nh (dotted)"))
         style.set_labels(self.plot, AXIS_LABELS[xname], MEASURES[key][1])
@@ -483,15 +488,17 @@ class SweepView(View):
         self.colorbar.setLabel("right", ("log₁₀ " if log else "") + MEASURES[key][1], color="k")
         self._show_colorbar(True)
         if data.size <= CELL_TEXT_MAX:
-            for p in range(len(xs)):
-                for q in range(len(ys)):
-                    if np.isfinite(data[p, q]):
-                        dark = (data[p, q] - lo) / (hi - lo) > 0.5
-                        text = pg.TextItem(f"{data[p, q]:.3g}" if log or key == "ks" else f"{data[p, q]:g}",
-                                           color="w" if dark else "k", anchor=(0.5, 0.5))
-                        text.setPos(p, q)
-                        item.addItem(text, ignoreBounds=True)
-                        self._cells.append(text)
+            cells = [(p, q) for p in range(len(xs)) for q in range(len(ys)) if np.isfinite(data[p, q])]
+            while len(self._cells) < len(cells):
+                text = pg.TextItem("", anchor=(0.5, 0.5))
+                item.addItem(text, ignoreBounds=True)
+                self._cells.append(text)
+            for text, (p, q) in zip(self._cells, cells):
+                dark = (data[p, q] - lo) / (hi - lo) > 0.5
+                text.setText(f"{data[p, q]:.3g}" if log or key == "ks" else f"{data[p, q]:g}",
+                             color="w" if dark else "k")
+                text.setPos(p, q)
+                text.show()
         self._set_ticks("bottom", xname, xs)
         self._set_ticks("left", yname, ys)
         style.set_labels(self.plot, AXIS_LABELS[xname], AXIS_LABELS[yname])
@@ -517,6 +524,13 @@ class SweepView(View):
             self.plot._title = title
             style.apply_fonts(self.plot)
 
-    def _add(self, it) -> None:
-        self.plot.getPlotItem().addItem(it)
-        self._items.append(it)
+    def _curve(self, key: tuple, x, y, **opts) -> pg.PlotDataItem:
+        """The plot item `key` (made on first use, then reused) showing (x, y) drawn with opts."""
+        it = self._items.get(key)
+        if it is None:
+            it = self._items[key] = pg.PlotDataItem()
+            self.plot.getPlotItem().addItem(it)
+        it.setData(np.asarray(x, float), np.asarray(y, float), **opts)
+        it.show()
+        self._used.add(key)
+        return it

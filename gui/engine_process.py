@@ -56,7 +56,7 @@ def child_main(fd: int) -> None:
     arguments arrive pickled a second time and are unpickled inside the task's error handling,
     so arguments this interpreter cannot load (a class it cannot import) fail that task with a
     message instead of stopping the reader. Out, per task:
-    any number of ("progress", f, text), ("result", item), ("error", text) and
+    any number of ("progress", f, text), ("result", pickled item), ("error", text) and
     ("alive", task_id) (the heartbeat, every HEARTBEAT_INTERVAL s), then ("done", status).
     A reader thread receives everything, so a cancel arrives while the task runs — or before it
     starts (a cancelled id is remembered); a late cancel of a finished task does nothing.
@@ -131,7 +131,10 @@ def child_main(fd: int) -> None:
         try:
             with blas_threads(0.0):   # small unless a computation states its size
                 for item in _resolve(spec)(state, *pickle.loads(args)):
-                    send(("result", item))
+                    # pickled here, unpickled on the GUI thread (gui.worker.Job): the QThread
+                    # relaying messages then never imports (PySide6's import hook run from a
+                    # QThread while the GUI thread collects garbage crashed the suite)
+                    send(("result", pickle.dumps(item, pickle.HIGHEST_PROTOCOL)))
         except Cancelled:
             status = "cancelled"
         except InputError as exc:

@@ -196,9 +196,16 @@ class Job(QObject):
             self.progress.emit(fraction, message)
 
     @Slot(object)
-    def _on_result(self, item) -> None:
-        if not self.cancel_requested:
-            self.result.emit(item)
+    def _on_result(self, data: bytes) -> None:
+        """A result, unpickled here on the GUI thread (the relaying thread only moves bytes)."""
+        if self.cancel_requested:
+            return
+        try:
+            item = pickle.loads(data)
+        except Exception as exc:        # e.g. a class this interpreter cannot import
+            self.error.emit(f"unexpected error: could not read a result ({exc.__class__.__name__}: {exc})")
+            return
+        self.result.emit(item)
 
     @Slot(str)
     def _on_error(self, message: str) -> None:

@@ -156,6 +156,7 @@ def expectations(teacher: Teacher, act: Activation, nodes: int | None = None,
 
 
 def uses_quadrature(act: Activation, nodes: int | None) -> bool:
+    """Whether `expectations` will integrate (tanh, or --nodes given) rather than use a closed form."""
     return nodes is not None or not has_closed_form(act)
 
 

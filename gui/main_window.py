@@ -289,9 +289,9 @@ class MainWindow(QMainWindow):
         c.job_done.connect(lambda _name, _status: self._update_status())
         c.finished.connect(self._run_ended)
         c.mode_selected.connect(self._mode_selected)
-        c.config_source = self.config
         c.sweep_finished.connect(self._sweep_ended)
         self.views["sweep"].open_point.connect(self.open_sweep_point)
+        self.views["sweep"].sweep_requested.connect(lambda axes: c.start_sweep(self.config(), axes))
         self._ended: list[str] = []       # statuses of what ended since the window was last idle
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)

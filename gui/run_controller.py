@@ -134,7 +134,6 @@ class RunController(QObject):
                           AnatomyRequest.name: self._anatomy_result,
                           LandscapeRequest.name: self.landscape_ready.emit}
         self._sweep = None                # the sweep's Job: apart from the run's jobs
-        self.config_source = None         # () -> the window's config (the sweep's model settings)
 
     # ------------------------------------------------------------------ control
     def is_running(self) -> bool:
@@ -201,13 +200,13 @@ class RunController(QObject):
             self._status = "finished"
         self._submit(ExpectedRequest(self.first_spectrum, **settings))
 
-    def start_sweep(self, axes) -> bool:
-        """A sweep over `axes` ([(name, spec), …], engine.sweep) with the window's other settings,
+    def start_sweep(self, config: dict, axes) -> bool:
+        """A sweep over `axes` ([(name, spec), …], engine.sweep) with `config`'s other settings,
         on a local pool of cores − 1 processes; it runs beside the run's jobs
         and is cancelled on its own (cancel_sweep) or with them (Esc)."""
         from engine.sweep import default_workers
         try:
-            grid = sweep_grid(self.config_source(), axes)
+            grid = sweep_grid(config, axes)
         except InputError as exc:
             self.failed.emit(f"sweep: {exc}")
             return False

@@ -80,6 +80,7 @@ class SweepView(View):
     row = 0
 
     open_point = Signal(dict)     # the architecture of a clicked point, as config fields
+    sweep_requested = Signal(list)   # [(axis, spec), …]: the window runs it with its settings
 
     def __init__(self, parent=None):
         super().__init__("Sweep over architectures", parent, legend_columns=4)
@@ -206,10 +207,10 @@ class SweepView(View):
         controller.sweep_point.connect(self.add_point)
         controller.sweep_finished.connect(self._finished)
 
-    def run_sweep(self) -> bool:
-        """Run the grid the axes describe (the window's settings for the rest)."""
+    def run_sweep(self) -> None:
+        """Ask for the grid the axes describe (the window adds its settings for the rest)."""
         self.option_changed.emit("sweep", self.settings())
-        return self.controller.start_sweep(self.specs())
+        self.sweep_requested.emit(self.specs())
 
     def start(self, grid) -> None:
         """An engine.sweep.Grid: clear and wait for its points."""

@@ -18,9 +18,11 @@ from engine import defaults
 from engine.dynamics import DynamicsProblem, prepare_dynamics
 from engine.ensemble import Problem, estimate_seconds, prepare
 from engine.errors import InputError
+from engine.landscape import default_modes
 from engine.theory import LawChoice, law_choice
 
 from .config import dynamics_config, dynamics_spectrum_config, spectrum_config, sweep_grid
+from .zero_modes import ZeroModes
 from .tasks import (TASK, AnatomyRequest, DynamicsRequest, ExpectedRequest, LandscapeRequest,
                     SpectrumRequest, SweepRequest, TheoryRequest)
 from .replay import Replay
@@ -124,6 +126,8 @@ class RunController(QObject):
         self.anatomy = None               # teacher 1's engine.anatomy.Anatomy, once known
         self.landscape_modes: tuple[int, int] | None = None   # None: the default pair
         self.replay = Replay(self)        # training's kept frames, shared by the views
+        self.zero_modes = ZeroModes(self) # the one zero-mode tolerance every view reads
+        self.zero_modes.changed.connect(self._zero_modes_changed)
         self.dynamics_started.connect(lambda _start: self.replay.clear())
         self.dynamics_reset.connect(lambda _text: self.replay.clear())
         self.dynamics_chunk.connect(self.replay.add_chunk)
@@ -263,14 +267,23 @@ class RunController(QObject):
         self._submit(AnatomyRequest(self.plan.computed))
 
     def start_landscape(self, modes: tuple[int, int] | None = None) -> None:
-        """The loss slice along modes (i, j) of teacher 1 (None: the default pair)."""
+        """The loss slice along modes (i, j) of teacher 1 (None: the default pair, the slowest
+        mode above the window's zero-mode tolerance and the fastest)."""
         self.landscape_modes = modes
         if self.anatomy is None or "landscape" not in self.wanted:
             return
         old = self._jobs.pop(LandscapeRequest.name, None)
         if old is not None:
             old.cancel()
-        self._submit(LandscapeRequest(self.plan.computed, self.anatomy.spectrum, modes))
+        spectrum = self.anatomy.spectrum
+        if modes is None:
+            modes = default_modes(spectrum.eigenvalues, self.zero_modes.tolerance(spectrum))
+        self._submit(LandscapeRequest(self.plan.computed, spectrum, modes))
+
+    def _zero_modes_changed(self) -> None:
+        """The default slice depends on which modes are zero: draw it again."""
+        if self.landscape_modes is None and self.anatomy is not None:
+            self.start_landscape(None)
 
     def _anatomy_result(self, item) -> None:
         self.anatomy = item

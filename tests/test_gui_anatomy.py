@@ -116,3 +116,34 @@ def test_the_new_views_export_headless(tmp_path):
     data = np.load(out["landscape"])
     assert data["loss"].shape == (41, 41) and data["trajectory_a"].size > 10
     assert "\n# neuron,share,W2,W1_input1," in out["modes"].read_text()
+
+
+def test_one_zero_mode_tolerance_for_every_view(window, qtbot):
+    """Dragging the Rank view's tolerance above the slowest nonzero mode makes it a zero mode in
+    every view: the rank, the histogram, the Modes view's slowest mode and gallery, the
+    Structure view's nonzero eigenvalues and the Landscape's default plane."""
+    load(qtbot, window, "10_flat_valley")
+    controller = window.controller
+    s = controller.anatomy.spectrum
+    lam, p = s.eigenvalues, s.eigenvalues.size
+    zero = int(np.count_nonzero(lam <= s.rank_tolerance))
+    assert zero == 2                                          # the two symmetries
+    modes, structure = window.views["modes"], window.views["structure"]
+    assert modes.summary_data.index == zero
+    assert structure.h_points.getData()[0].size == p - zero
+    # A tolerance between the slowest and the next nonzero eigenvalue, on J's σ scale.
+    tol = float(np.sqrt(s.n_samples * np.sqrt(lam[zero] * lam[zero + 1])))
+    controller.start_landscape(None)                          # the default plane, shown
+    with qtbot.waitSignal(controller.landscape_ready, timeout=RUN_TIMEOUT):
+        window.rank_view.set_tolerance(tol)
+    assert window.rank_view.ranks == [p - zero - 1]
+    assert window.spectrum_view.n_zero == zero + 1
+    assert modes.summary_data.index == zero and modes.summary_data.is_zero   # shown, now a zero mode
+    assert modes._gallery_indices(1)[0][0] == zero + 1        # the gallery's slowest moved on
+    assert structure.h_points.getData()[0].size == p - zero - 1
+    assert window.views["landscape"].slice.modes == (zero + 1, p - 1)
+    lam_shown, _, _ = window.views["landscape"].mode_energies(np.ones(p))
+    assert lam_shown[0] == lam[zero + 1]
+    assert window.config()["view"]["tolerance"] == tol
+    window.rank_view.reset_button.click()
+    assert not modes.summary_data.is_zero and window.spectrum_view.n_zero == zero

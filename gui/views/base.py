@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLayout, QVBoxLayout, QWidget
 
 from .. import style
+from ..zero_modes import ZeroModes
 
 REFRESH_MS = 80          # coalesce redraws when results arrive faster than a repaint
 SUMMARY_LINES = 3        # a summary above a plot: room for three lines at 1024 px, fixed
@@ -46,6 +47,7 @@ class View(QWidget):
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._mouse_clicked)
         self.controller = None
+        self.zero_modes = ZeroModes(self)     # the window's, once bound (gui/zero_modes.py)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
@@ -56,12 +58,17 @@ class View(QWidget):
         """Connect to the gui.run_controller.RunController's signals (subclasses extend it)."""
         self.controller = controller
         controller.job_done.connect(lambda name, _status: name in self.redraw_after and self.refresh())
+        self.zero_modes = controller.zero_modes
+        self.zero_modes.changed.connect(self.zero_modes_changed)
 
     def apply_options(self, options: dict) -> None:
         """Show the config's "view" section (every key resolved, see gui.config)."""
 
+    def zero_modes_changed(self) -> None:
+        """The window's zero-mode tolerance changed: views that count zero modes redraw."""
+
     def fit_text(self) -> None:
-        """After a change of text size: a summary line above the plot keeps room for two lines."""
+        """After a change of text size: a summary above the plot keeps room for SUMMARY_LINES lines."""
         summary = getattr(self, "summary", None)
         if summary is not None:
             style.fix_lines(summary, SUMMARY_LINES)

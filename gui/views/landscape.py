@@ -93,6 +93,9 @@ class LandscapeView(View):
         controller.replay.moved.connect(self._moved)
         self.replay = controller.replay
 
+    def zero_modes_changed(self) -> None:
+        self.refresh()
+
     def clear(self) -> None:
         self.slice = None
         self.anatomy = None
@@ -136,7 +139,7 @@ class LandscapeView(View):
     def mode_energies(self, delta) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(λ_k, ½ λ_k (v_k·δ)², labels) of the three slowest nonzero modes and the fastest."""
         s = self.anatomy.spectrum
-        slow, fast = gallery(s.eigenvalues, s.rank_tolerance, 3)
+        slow, fast = gallery(s.eigenvalues, self.zero_modes.tolerance(s), 3)
         idx = np.concatenate([slow, fast[:1]]).astype(int)
         lam = s.eigenvalues[idx]
         c = s.eigenvectors[:, idx].T @ np.asarray(delta, dtype=float)

@@ -112,6 +112,12 @@ class ModesView(View):
         else:
             self.show_slowest()
 
+    def zero_modes_changed(self) -> None:
+        """Zero or nonzero, slow or fast: the gallery and the summary follow the tolerance."""
+        if self.anatomy is not None:
+            self._fill_gallery()
+            self.show_mode(self.index) if self.index is not None else self.show_slowest()
+
     def show_slowest(self) -> None:
         if self.anatomy is None:
             return
@@ -124,7 +130,7 @@ class ModesView(View):
             s = self.anatomy.spectrum
             self.index = int(min(max(k, 0), s.eigenvalues.size - 1))
             self.summary_data = describe_mode(s.eigenvalues, s.eigenvectors, self.index,
-                                              self.anatomy.ni, self.anatomy.nh, s.rank_tolerance)
+                                              self.anatomy.ni, self.anatomy.nh, self.zero_modes.tolerance(s))
         self.refresh()
 
     def _step(self, d: int) -> None:
@@ -133,7 +139,7 @@ class ModesView(View):
 
     def _gallery_indices(self, m: int):
         s = self.anatomy.spectrum
-        return gallery(s.eigenvalues, s.rank_tolerance, m)
+        return gallery(s.eigenvalues, self.zero_modes.tolerance(s), m)
 
     def _fill_gallery(self) -> None:
         self.gallery.clear()
@@ -142,7 +148,7 @@ class ModesView(View):
         s = self.anatomy.spectrum
         for col, k in enumerate(list(slow) + list(fast[::-1])):
             d = describe_mode(s.eigenvalues, s.eigenvectors, int(k), self.anatomy.ni,
-                              self.anatomy.nh, s.rank_tolerance)
+                              self.anatomy.nh, self.zero_modes.tolerance(s))
             vb = self.gallery.addViewBox(row=1, col=col, lockAspect=False, enableMouse=False)
             self.gallery.addLabel(f"{'slow' if k in slow else 'fast'} λ={d.eigenvalue:.2g}",
                                   row=0, col=col, size="8pt")

@@ -44,7 +44,6 @@ class RankView(View):
         self._bound: int | None = None
         self._p: int | None = None
         self._mode = "sample"
-        self._tol_sv: float | None = None          # None: each teacher's own default tolerance
         self._curves: list[pg.PlotDataItem] = []
         self.ranks: list[int] = []
         self._build()
@@ -139,15 +138,14 @@ class RankView(View):
         self.schedule_refresh()
 
     def set_tolerance(self, tol_sv: float | None) -> None:
-        """Tolerance on the singular-value scale (None: each teacher's default); it stays for
-        the next runs (the config's view.tolerance) until Default."""
-        if tol_sv is not None and not (math.isfinite(tol_sv) and tol_sv > 0):
-            return
-        changed = tol_sv != self._tol_sv
-        self._tol_sv = None if tol_sv is None else float(tol_sv)
+        """Tolerance on the singular-value scale (None: each teacher's default), for every view
+        (gui/zero_modes.py); it stays for the next runs (the config's view.tolerance) until Default."""
+        if not self.zero_modes.set(tol_sv):
+            self.refresh()                # unchanged or refused: show the tolerance in force again
+
+    def zero_modes_changed(self) -> None:
         self.refresh()
-        if changed:
-            self.option_changed.emit("tolerance", self._tol_sv)
+        self.option_changed.emit("tolerance", self.zero_modes.singular)
         self.tolerance_changed.emit(self.tolerance())
 
     def apply_options(self, options: dict) -> None:
@@ -157,14 +155,12 @@ class RankView(View):
     # ------------------------------------------------------------------ data out
     def tolerance(self) -> float:
         """The tolerance drawn, on the singular-value scale (the first teacher's default if unset)."""
-        if self._tol_sv is not None:
-            return self._tol_sv
-        return float(self._spectra[0].singular_tolerance) if self._spectra else float("nan")
+        if self._spectra:
+            return self.zero_modes.singular_tolerance(self._spectra[0])
+        return float("nan") if self.zero_modes.singular is None else self.zero_modes.singular
 
     def recount(self) -> list[int]:
-        if self._tol_sv is None:
-            return [int(s.rank) for s in self._spectra]
-        return [s.rank_at(s.eigen_tolerance(self._tol_sv)) for s in self._spectra]
+        return [self.zero_modes.rank(s) for s in self._spectra]
 
     def hover_text(self, x: float, y: float) -> str:
         if not self._spectra:

@@ -52,7 +52,6 @@ class SpectrumView(View):
         self._log = False
         self._counts = True
         self._theory = None                       # engine.theory.TheoryCurve
-        self._tol_sv: float | None = None         # the Rank view's tolerance, if chosen
         self._ks: float | None = None
         self._context = ""
         # Plotted data (the histogram as drawn; exported and checked by tests).
@@ -125,20 +124,12 @@ class SpectrumView(View):
     def apply_options(self, options: dict) -> None:
         if "log_axis" in options:
             self.set_log(bool(options["log_axis"]))
-        if "tolerance" in options:
-            self.set_tolerance(options["tolerance"])
 
-    def set_tolerance(self, tol_sv: float | None) -> None:
-        """The Rank view's tolerance (singular-value scale; None: each teacher's default):
-        eigenvalues at or below it are the zero modes, counted but not drawn."""
-        self._tol_sv = tol_sv
-        self._tolerances = [self._zero_tolerance(s) for s in self._spectra]
+    def zero_modes_changed(self) -> None:
+        """Eigenvalues at or below the window's tolerance are the zero modes, counted but not drawn."""
+        self._tolerances = [self.zero_modes.tolerance(s) for s in self._spectra]
         self._nonzero = [lam[lam > t] for lam, t in zip(self._all, self._tolerances)]
         self.refresh()
-
-    def _zero_tolerance(self, spectrum) -> float:
-        return float(spectrum.rank_tolerance if self._tol_sv is None
-                     else spectrum.eigen_tolerance(self._tol_sv))
 
     def clear(self, context: str = "") -> None:
         self._spectra.clear()
@@ -156,7 +147,7 @@ class SpectrumView(View):
         lam = np.asarray(s.eigenvalues, dtype=float)
         self._spectra.append(s)
         self._all.append(lam)
-        tol = self._zero_tolerance(s)
+        tol = self.zero_modes.tolerance(s)
         self._nonzero.append(lam[lam > tol])
         self._tolerances.append(tol)
         self._ks = None

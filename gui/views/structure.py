@@ -85,6 +85,9 @@ class StructureView(View):
         controller.started.connect(lambda plan: self.set_anatomy(None))
         controller.anatomy_ready.connect(self.set_anatomy)
 
+    def zero_modes_changed(self) -> None:
+        self.refresh()
+
     def set_anatomy(self, anatomy) -> None:
         self.anatomy = anatomy
         self.refresh()
@@ -178,7 +181,7 @@ class StructureView(View):
             self._lines.append(label)
         item.setRange(xRange=(0, p), yRange=(0, p), padding=0.01)
         s = a.spectrum
-        nz = np.sort(s.eigenvalues[s.eigenvalues > s.rank_tolerance])[::-1]
+        nz = np.sort(s.eigenvalues[s.eigenvalues > self.zero_modes.tolerance(s)])[::-1]
         self.h_points.setData(np.arange(1, nz.size + 1), nz)
         if a.ntk is not None:
             kk = np.sort(a.ntk)[::-1][: nz.size]

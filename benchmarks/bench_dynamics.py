@@ -24,20 +24,7 @@ from engine.dynamics import (DynamicsConfig, _Network, iter_trajectory,  # noqa:
                              prepare_dynamics, start_dynamics)
 from engine.ensemble import SpectrumConfig, teacher_and_inputs  # noqa: E402
 from engine.model import forward  # noqa: E402
-
-
-def interleaved(fns: dict, rounds: int = 7) -> dict:
-    """Seconds per unit of each timed function: the best round of each, rounds interleaved so
-    that a busy machine slows every candidate alike. Each fn runs a round and returns its units."""
-    best = {name: np.inf for name in fns}
-    for fn in fns.values():
-        fn()                                   # warm up
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            units = fn()
-            best[name] = min(best[name], (time.perf_counter() - t0) / units)
-    return best
+from timing import interleaved  # noqa: E402
 
 
 def repeat(fn, n: int):

@@ -21,25 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.ensemble import SpectrumConfig, compute_one, prepare  # noqa: E402
 from engine.landscape import default_modes, default_span, loss_grid  # noqa: E402
-
-
-def best_of(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
-def paired(engine_fn, bare_fn, repeat):
-    """Best of `repeat` for each, alternating the two so that load from other processes on a
-    shared machine falls on both alike."""
-    e, b = [], []
-    for _ in range(repeat):
-        b.append(best_of(bare_fn, 1))
-        e.append(best_of(engine_fn, 1))
-    return min(e), min(b)
+from timing import best_of, paired  # noqa: E402
 
 
 def bare_loop(teacher, act, X, directions, a, b):

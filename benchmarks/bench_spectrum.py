@@ -22,25 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.ensemble import SpectrumConfig, compute_one, iter_spectra, prepare  # noqa: E402
 from engine.threads import cores, set_threads  # noqa: E402
-
-
-def best_of(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
-def paired(engine_fn, bare_fn, repeat):
-    """Best of `repeat` for each, alternating the two so that load from other processes on a
-    shared machine falls on both alike."""
-    e, b = [], []
-    for _ in range(repeat):
-        b.append(best_of(bare_fn, 1))
-        e.append(best_of(engine_fn, 1))
-    return min(e), min(b)
+from timing import best_of, paired  # noqa: E402
 
 
 def main():

@@ -13,27 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from engine import laws  # noqa: E402
-
-
-def best_times(fns: dict, rounds: int) -> dict:
-    """Seconds per call of each function: the best of `rounds`, interleaved so that a busy machine
-    slows every candidate alike (after one warm-up call each)."""
-    best = {name: np.inf for name in fns}
-    for fn in fns.values():
-        fn()
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return best
+from timing import interleaved  # noqa: E402
 
 
 def main() -> int:
@@ -68,7 +54,7 @@ def main() -> int:
     }
     if g != 2000:
         fns["finite-data pooled law (pooled_law)"] = lambda: laws.pooled_law(ni, nh, samples=n, grid=g)
-    times = best_times(fns, args.rounds)
+    times = interleaved(fns, args.rounds)
     base_law = times["baseline: N → ∞ pooled law"]
     base_eig = times[f"baseline: numpy eigvalsh {g}×{g}"]
 

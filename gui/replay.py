@@ -64,11 +64,6 @@ class Replay(QObject):
         self.following = follow or self.position == len(self.frames) - 1 and self.following
         self.moved.emit(self.step, self.frames[self.position])
 
-    def seek_step(self, step: int) -> None:
-        """The frame at or just before training step `step`."""
-        if self.frames:
-            self.seek(int(np.searchsorted(self.steps, step, side="right")) - 1)
-
     def step_forward(self) -> None:
         self.pause()
         self.seek(self.position + 1)

@@ -212,10 +212,6 @@ class DynamicsView(View):
         self._set_expected_items(curve)
         self.refresh()
 
-    def set_message(self, message: str) -> None:
-        self._message = message
-        self.refresh()
-
     def set_start(self, start) -> None:
         """engine.dynamics.DynamicsStart: eigenvalues, c_k, η, slow modes, predictions."""
         self._set_expected_items(None)

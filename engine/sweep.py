@@ -27,7 +27,7 @@ from .errors import InputError
 from .jobs import JobState, null_state
 from .memory import Estimate
 from .theory import theory_record
-from .threads import set_threads
+from .threads import blas_env, cores_but_one, set_threads
 
 MAX_POINTS = 100_000
 # The axes in grid order (the last fastest); at most one of the two activation axes varies.
@@ -332,7 +332,8 @@ def estimate_sweep(grid: Grid, workers: int) -> Estimate:
 
 
 def default_workers() -> int:
-    return max(1, (os.cpu_count() or 2) - 1)
+    """All the cores this process may use but one (its CPU affinity counts)."""
+    return cores_but_one()
 
 
 def _worker_start(parent: int) -> None:
@@ -349,8 +350,7 @@ def _worker_start(parent: int) -> None:
             pass
         if os.getppid() != parent:            # the parent died before prctl took effect
             os._exit(1)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
+    os.environ.update(blas_env(1))
     set_threads(1)               # engine.threads: fixed, whatever a point's size
 
 

@@ -8,7 +8,9 @@ other processes leave free (measured crossover on 2 cores: 3e8–1e9 flops for a
 eigvalsh; benchmarks/bench_spectrum.py checks the choice against both fixed settings, on a
 quiet machine and with one core busy). `set_threads(n)` fixes the number instead
 (--threads N, the window's Run → BLAS threads), and `set_cap(n)` bounds the automatic choice
-(the window's engine processes leave one core to the window).
+(the window's engine processes leave one core to the window). It is also the one place that
+knows the cores (`cores`, `cores_but_one`), the BLAS environment variables (`blas_env`) and a
+process's CPU time (`cpu_ticks`), for the sweep's pool and the window's engine processes.
 """
 from __future__ import annotations
 
@@ -30,6 +32,32 @@ def cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
+
+
+def cores_but_one() -> int:
+    """All this process's cores but one (at least one): the sweep's default workers, and the
+    most BLAS threads the window's engine processes take, so the window keeps a core to paint."""
+    return max(1, cores() - 1)
+
+
+# Read by the BLAS libraries once, when they load: a child process gets them in its environment.
+BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def blas_env(n: int) -> dict[str, str]:
+    """The environment variables that start a process's BLAS with n threads."""
+    return {name: str(int(n)) for name in BLAS_ENV}
+
+
+def cpu_ticks(pid: int | str = "self") -> int | None:
+    """A process's CPU time so far (user + system, in clock ticks, all its threads) from
+    /proc/PID/stat, or None where /proc cannot tell (not Linux, or the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()      # the name may hold spaces
+        return int(fields[11]) + int(fields[12])               # utime, stime (fields 14, 15)
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def set_threads(n: int | None) -> None:
@@ -74,9 +102,8 @@ def _cpu_sample() -> tuple[float, int, int] | None:
                 if parts[0] in mine:
                     ticks = [int(x) for x in parts[1:9]]     # user nice system idle iowait irq softirq steal
                     busy += sum(ticks) - ticks[3] - ticks[4]
-        with open("/proc/self/stat", "rb") as f:
-            fields = f.read().rpartition(b")")[2].split()
-        return time.monotonic(), busy, int(fields[11]) + int(fields[12])   # utime + stime
+        own = cpu_ticks()
+        return None if own is None else (time.monotonic(), busy, own)
     except (OSError, AttributeError, ValueError, IndexError):
         return None
 

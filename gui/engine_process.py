@@ -29,6 +29,8 @@ import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from engine.threads import blas_env, cpu_ticks
+
 PROGRESS_INTERVAL = 0.05
 
 # The watchdog (gui.worker): while a task runs the child sends ("alive", task_id) every
@@ -161,8 +163,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def thread_cap() -> int:
     """The most BLAS threads an engine process chooses by itself: all cores but one (at least
     one), so the window always has a core to paint with (engine.threads.set_cap)."""
-    from engine.threads import cores
-    return max(1, cores() - 1)
+    from engine.threads import cores_but_one
+    return cores_but_one()
 
 
 class WorkerProcess:
@@ -179,9 +181,8 @@ class WorkerProcess:
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         # Leave one core to the window: with every core busy in BLAS threads, a repaint that
         # needs 30 ms of CPU takes 100 ms or more of wall time.
-        threads = str(thread_cap())
-        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            env.setdefault(name, threads)
+        for name, value in blas_env(thread_cap()).items():
+            env.setdefault(name, value)
         fd = child_sock.fileno()
         code = f"from gui.engine_process import child_main; child_main({fd})"
         self.process = subprocess.Popen([sys.executable, "-c", code], pass_fds=(fd,), env=env,
@@ -197,14 +198,8 @@ class WorkerProcess:
         return self.process.pid
 
     def cpu_time(self) -> int | None:
-        """The child's CPU time so far (user + system, in clock ticks, all its threads), or
-        None where /proc cannot tell (not Linux, or the process is gone)."""
-        try:
-            with open(f"/proc/{self.process.pid}/stat", "rb") as f:
-                fields = f.read().rpartition(b")")[2].split()
-            return int(fields[11]) + int(fields[12])       # utime, stime (fields 14 and 15)
-        except (OSError, IndexError, ValueError):
-            return None
+        """The child's CPU time so far in clock ticks (None where /proc cannot tell)."""
+        return cpu_ticks(self.process.pid)
 
     def send(self, msg) -> None:
         self.conn.send(msg)

@@ -108,3 +108,30 @@ def test_the_windows_setting_reaches_the_engine_process(window, qtbot):
     assert window.settings.value("threads") in (2, "2")
     window.thread_actions[None].trigger()
     assert threads_in_engine()[0] == 1
+
+
+def test_cores_blas_env_and_cpu_time_have_one_home():
+    """engine.threads knows the cores (affinity counted), the BLAS variables and /proc's CPU
+    time, for the sweep's pool and the window's engine processes alike."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from engine.sweep import default_workers
+    from engine.threads import BLAS_ENV, blas_env, cores_but_one, cpu_ticks
+    from gui.engine_process import thread_cap
+
+    if hasattr(os, "sched_getaffinity"):
+        assert cores() == len(os.sched_getaffinity(0))
+    assert default_workers() == thread_cap() == cores_but_one() == max(1, cores() - 1)
+    assert blas_env(1) == {name: "1" for name in BLAS_ENV} and len(BLAS_ENV) == 3
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        before = cpu_ticks(spinner.pid)
+        time.sleep(0.5)
+        assert before is not None and cpu_ticks(spinner.pid) > before
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert cpu_ticks(spinner.pid) is None                   # gone (and reaped)

@@ -1,6 +1,6 @@
 """Teacher 1 taken apart, for the window's Modes, Structure and Landscape views: every
-eigenvector of H, a picture of H itself, the spectrum of the tangent kernel, and (polynomial
-networks) how the zero modes compare with the network's symmetries (docs/methods.md §9).
+eigenvector of H, a picture of H itself, the spectrum of the tangent kernel, and (networks
+with symmetries: polynomials, relu) how the zero modes compare with them (docs/methods.md §9).
 
 One function computes it all in the engine process; the GUI only draws the result.
 """
@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .ensemble import FLOAT, Problem, estimate_bytes, estimate_seconds, teacher_and_inputs
+from .ensemble import Problem, teacher_and_inputs
 from .errors import InputError
 from .jobs import JobState, null_state
-from .memory import Estimate
 from .model import Teacher, jacobian
 from .modes import MAX_NTK_SAMPLES, SymmetryCheck, check_symmetries, ntk_eigenvalues
 from .population import population_hessian
@@ -30,8 +29,8 @@ class Anatomy:
     """spectrum: teacher 1's, with eigenvectors. heatmap: H (P×P) or its block means when P
     exceeds HEATMAP_CELLS (`cell` parameters a side per cell; `magnitude`: the block means of
     |H|, for a log colour scale). ntk: the tangent kernel's eigenvalues (sample mode, N ≤
-    MAX_NTK), else None with `ntk_note` saying why. symmetry: polynomial networks with P ≤
-    MAX_SYMMETRY_PARAMS, else None."""
+    MAX_NTK), else None with `ntk_note` saying why. symmetry: networks with symmetries
+    (engine.modes.symmetry_directions: polynomials, relu) and P ≤ MAX_SYMMETRY_PARAMS, else None."""
     ni: int
     nh: int
     mode: str                                  # "sample" or "population"
@@ -91,7 +90,7 @@ def anatomy(problem: Problem, state: JobState | None = None) -> Anatomy:
         state.report(0.8, "tangent kernel")
         ntk = ntk_eigenvalues(teacher, problem.act, X)
     symmetry = None
-    if problem.act.coefficients is not None and p <= MAX_SYMMETRY_PARAMS:
+    if p <= MAX_SYMMETRY_PARAMS:         # None where g has no symmetries
         state.report(0.9, "symmetries")
         symmetry = check_symmetries(teacher, problem.act, spec.eigenvalues, spec.eigenvectors,
                                     spec.rank_tolerance)
@@ -99,10 +98,3 @@ def anatomy(problem: Problem, state: JobState | None = None) -> Anatomy:
     return Anatomy(problem.ni, problem.nh, "population" if X is None else "sample", teacher,
                    spec, signed, mag, cell, ntk, note, symmetry)
 
-
-def estimate_anatomy(problem: Problem) -> Estimate:
-    """The eigen-decomposition with vectors, H and its picture, the kernel."""
-    p, n = problem.n_params, problem.n_samples
-    kernel = 0.0 if n is None or n > MAX_NTK else FLOAT * (2 * n * n + n * p)
-    return Estimate(estimate_bytes(problem, vectors=True) + FLOAT * 3 * p * p + kernel,
-                    3 * estimate_seconds(problem))

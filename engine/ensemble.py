@@ -169,9 +169,9 @@ def row_rank(problem: Problem) -> int:
 
 def quadrature_elements(problem: Problem) -> int:
     """Largest (neurons × Q × Q) block population.pair_expectations holds at once."""
-    from .population import _MAX_CHUNK_ELEMENTS
+    from .population import MAX_CHUNK_ELEMENTS
     q = quadrature_nodes(problem)
-    return min(problem.nh, max(1, _MAX_CHUNK_ELEMENTS // (q * q))) * q * q
+    return min(problem.nh, max(1, MAX_CHUNK_ELEMENTS // (q * q))) * q * q
 
 
 def estimate_bytes(problem: Problem, vectors: bool = False) -> float:

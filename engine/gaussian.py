@@ -30,7 +30,27 @@ coefficients of g^(p), E[g^(p)(u_j) g^(q)(u_l)] = Σ_{m,n} d^p_m d^q_n E[u_j^m u
 a polynomial Σ T[i, k, l] a^i c^k b^l; it is evaluated as a Horner sum in c of Nh×Nh matrices
 Pᵀ T[:, k, :] P, P[i, j] = C_jj^i, so the work is O(degree · Nh²) with no loop over pairs.
 
-tanh has no closed form here; the quadrature stays its route.
+relu, g(z) = max(0, z), through the arc-cosine kernel of degree 1 (Cho & Saul): with
+D = ab − c² and θ = arccos(c/√(ab)) the angle between the two neurons,
+
+    E00 = (√D + (π−θ) c)/(2π),        E11 = (π−θ)/(2π),           E22 = 1/(2π√D),
+    E20 = √D/(2πa),                   E31 = −c/(2πa√D),           E13 = −c/(2πb√D),
+
+from the same two relations (g″ = δ and g‴ = δ′ are distributions, and these are their finite
+pair expectations for non-parallel neurons). E00 is evaluated as c/2 + (√D − θc)/(2π): the
+second term is O(θ³), so rounding in θ near θ = 0 (which is of order √ε) costs nothing.
+Parallel neurons — the diagonal j = l above all — make E22, E31, E13 infinite, but only in a
+combination that is finite: the population Hessian uses them as E31 w_j w_jᵀ + E22 (w_j w_lᵀ +
+w_l w_jᵀ) + E13 w_l w_lᵀ, and for w_l = s·w_j that is the w_j w_jᵀ coefficient of
+E[x xᵀ step(u_j) step(u_l)] − E11 I. For s > 0 (the diagonal) that expectation is
+E[x xᵀ step(u)] = I/2 = E11 I (x → −x swaps step(u) and step(−u), whose sum is 1), so the
+coefficient is 0; for s < 0 step(u_j) step(u_l) = 0 almost surely, and it is 0 again. Likewise
+E[relu(u) step(u) x] = E[relu(u) x] = w/2 by Stein's lemma, = (E20 + E11) w, so E20 = 0 there,
+which is also the limit of √D/(2πa). So at parallel pairs the closed form uses the effective
+values E22 = E31 = E13 = 0, E20 = 0, and E00, E11 their continuous limits (a/2 and 1/2 on the
+diagonal; 0 and 0 for antiparallel neurons). g′(0) is taken as 0 (a set of measure zero).
+
+tanh, softplus, sigmoid and gelu have no closed form here; the quadrature is their route.
 """
 from __future__ import annotations
 
@@ -40,28 +60,30 @@ from functools import lru_cache
 import numpy as np
 from numpy.polynomial import polynomial as npoly
 
-from .activations import Activation
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:                      # the registry imports this module, not the reverse
+    from .activations import Activation
 
 KEYS = ("00", "11", "20", "22", "13", "31")
 _TWO_OVER_PI = 2.0 / math.pi
+_EPS = np.finfo(np.float64).eps
+# A pair whose Gram determinant D = ab − c² is at most this multiple of ε·ab is parallel up to
+# rounding (sin² of the angle between the neurons below ~1e-14): relu's effective values apply.
+PARALLEL_RTOL = 16.0
 
 
-def has_closed_form(act: Activation) -> bool:
-    """erf and every polynomial; not tanh."""
-    return act.family == "erf" or act.coefficients is not None
-
-
-def pair_expectations_closed(C: np.ndarray, act: Activation) -> dict[str, np.ndarray] | None:
+def pair_expectations_closed(C: np.ndarray, act: "Activation") -> dict[str, np.ndarray] | None:
     """The Nh×Nh matrices of engine.population.pair_expectations (keys '00', '11', '20', '22',
     '13', '31'; digits are derivative orders at u_j, u_l) from C = W1 W1ᵀ alone, or None when
-    `act` has no closed form (tanh)."""
-    C = np.asarray(C, dtype=np.float64)
-    if not has_closed_form(act):
+    `act` has no closed form (its registry entry says which)."""
+    if act.expectations is None:
         return None
-    return _erf(C) if act.family == "erf" else _polynomial(C, act.coefficients)
+    return act.expectations(np.asarray(C, dtype=np.float64))
 
 
-def _erf(C: np.ndarray) -> dict[str, np.ndarray]:
+def erf_expectations(C: np.ndarray) -> dict[str, np.ndarray]:
+    """The six pair expectations of g(z) = erf(z/√2) (module docstring)."""
     d = np.diag(C).copy()
     p = 1.0 + d
     # D = 1 + a + b + (ab − c²): the Gram determinant ab − c² is exactly 0 on the diagonal
@@ -100,7 +122,8 @@ def _isserlis(degree: int) -> np.ndarray:
     return K
 
 
-def _polynomial(C: np.ndarray, coefficients: tuple[float, ...]) -> dict[str, np.ndarray]:
+def polynomial_expectations(C: np.ndarray, coefficients: tuple[float, ...]) -> dict[str, np.ndarray]:
+    """The six pair expectations of g = Σ c_m z^m by Isserlis' theorem (module docstring)."""
     deg = len(coefficients) - 1
     K = _isserlis(deg)
     # Coefficients of g, g', g'', g''', each padded to length deg + 1.
@@ -124,3 +147,51 @@ def _polynomial(C: np.ndarray, coefficients: tuple[float, ...]) -> dict[str, np.
                 E += P.T @ T[:, kk, :] @ P
         out[key] = E
     return out
+
+
+def erf_pair(C_uv, C_uu, C_vv):
+    """E[g(u) g(v)] for g = erf(z/√2) and a centred Gaussian pair (arrays broadcast):
+    (2/π)·arcsin(C_uv / √((1 + C_uu)(1 + C_vv))), the argument clipped to [−1, 1] against rounding."""
+    rho = C_uv / np.sqrt((1.0 + C_uu) * (1.0 + C_vv))
+    return _TWO_OVER_PI * np.arcsin(np.clip(rho, -1.0, 1.0))
+
+
+def _relu_geometry(C_uv, C_uu, C_vv):
+    """(√(ab), D, θ, parallel) for covariances [[a, c], [c, b]]: D = ab − c² clipped at 0 and
+    set to 0 where the pair is parallel up to rounding, θ = atan2(√D, c) ∈ [0, π]."""
+    ab = C_uu * C_vv
+    D = ab - C_uv * C_uv
+    parallel = D <= PARALLEL_RTOL * _EPS * ab
+    D = np.where(parallel, 0.0, D)
+    theta = np.arctan2(np.sqrt(D), C_uv)
+    return np.sqrt(ab), D, theta, parallel
+
+
+def relu_pair(C_uv, C_uu, C_vv):
+    """E[relu(u) relu(v)] for a centred Gaussian pair (arrays broadcast): the arc-cosine kernel
+    (√D + (π−θ)c)/(2π), written c/2 + (√D − θc)/(2π) so that rounding in θ near 0 does not
+    show. a/2 for identical neurons, 0 for antiparallel ones (and for a zero neuron)."""
+    C_uv, C_uu, C_vv = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (C_uv, C_uu, C_vv)))
+    _, D, theta, _ = _relu_geometry(C_uv, C_uu, C_vv)
+    return 0.5 * C_uv + (np.sqrt(D) - theta * C_uv) / (2.0 * math.pi)
+
+
+def relu_expectations(C: np.ndarray) -> dict[str, np.ndarray]:
+    """The six pair expectations of relu (module docstring), with the effective values at
+    parallel pairs (the diagonal j = l among them) that make the population Hessian exact."""
+    d = np.diag(C).copy()
+    a, b = d[:, None], d[None, :]
+    root_ab, D, theta, parallel = _relu_geometry(C, a, b)
+    np.fill_diagonal(parallel, True)     # the diagonal exactly, whatever C_jj·C_jj − C_jj² rounds to
+    np.fill_diagonal(D, 0.0)
+    np.fill_diagonal(theta, 0.0)
+    two_pi = 2.0 * math.pi
+    root_D = np.sqrt(D)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(parallel, 0.0, 1.0 / (two_pi * root_D))     # 1/(2π√D), 0 where parallel
+        E20 = np.where(a > 0, root_D / (two_pi * a), 0.0)
+        E31 = np.where(a > 0, -C * inv / a, 0.0)
+        E13 = np.where(b > 0, -C * inv / b, 0.0)
+    E00 = 0.5 * C + (root_D - theta * C) / two_pi
+    E11 = np.where(root_ab > 0, (math.pi - theta) / two_pi, 0.0)   # a zero neuron: step(0) = 0
+    return {"00": E00, "11": E11, "20": E20, "22": inv, "13": E13, "31": E31}

@@ -7,8 +7,9 @@ nonlinearity shows (and along a zero mode the quadratic model is flat while the 
 Sample mode evaluates the N-sample loss of engine.dynamics exactly, all grid points in blocks:
 the pre-activations are affine in (a, b), U = U* + aA + bB, so X is multiplied only three times,
 not once per point. Population mode (N → ∞) evaluates L = ½ E[(f_θ(x) − f*(x))²] by Gaussian
-expectations over the stacked student and teacher neurons: a closed form for erf, the
-quadrature of engine.population for every other activation.
+expectations over the stacked student and teacher neurons: the closed form of E[g(u) g(v)]
+where the activation's registry entry has one (erf, relu), else the quadrature of
+engine.population.
 
     s = compute_slice(prepare(SpectrumConfig(...)), modes=(3, -1), grid=41)
     s.loss[p, q]         # at a = s.a[p], b = s.b[q]
@@ -29,7 +30,7 @@ from .errors import InputError
 from .jobs import JobState, null_state
 from .memory import FLOAT, JSON_NUMBER, Estimate
 from .model import Teacher
-from .population import _MAX_CHUNK_ELEMENTS, quadrature_rule
+from .population import MAX_CHUNK_ELEMENTS, quadrature_rule, uses_quadrature
 from .spectrum import Spectrum
 from .validate import positive, whole
 
@@ -40,18 +41,14 @@ SPAN_LOSS_FACTOR = 10.0        # the default span: the fast mode's quadratic los
 # between its three passes (U, g(U), the output), large enough that Python's per-block cost
 # vanishes (benchmarks/bench_landscape.py).
 SAMPLE_BLOCK = 1 << 17
-# Population mode: elements of one block's work arrays (erf: points × (2Nh)²; quadrature:
-# points × Nh × 2Nh × Q², also bounded per call by population._MAX_CHUNK_ELEMENTS).
+# Population mode: elements of one block's work arrays (closed form: points × (2Nh)²;
+# quadrature: points × Nh × 2Nh × Q², also bounded per call by population.MAX_CHUNK_ELEMENTS).
 POPULATION_BLOCK = 1 << 20
 QUADRATURE_WORK = 20_000_000   # g evaluations between two progress reports (~0.2 s)
 
 # Seconds, measured on this engine (benchmarks/bench_landscape.py and a sweep of sizes): per
-# pre-activation in sample mode (scipy's erf is the slow one; a polynomial costs with its
-# degree), per neuron pair of erf's closed form, and per neuron pair of the quadrature (a fixed
-# part, then per node pair).
-SECONDS_PER_SAMPLE_ELEMENT = {"erf": 2.7e-8, "tanh": 7e-9}
-SECONDS_PER_SAMPLE_DEGREE = 3e-9
-SECONDS_PER_ERF_PAIR = 3.5e-8
+# neuron pair of the quadrature (a fixed part, then per node pair). The costs per pre-activation
+# (sample mode) and per pair of a closed form are the activation's own (engine.activations).
 SECONDS_PER_QUADRATURE_PAIR = 6e-7
 SECONDS_PER_NODE_PAIR = 6e-9
 # The SVD of J (or eigh of H_pop) with all P eigenvectors, per N·P·min(N, P) (or P³)
@@ -165,16 +162,6 @@ def _sample_losses(teacher: Teacher, act: Activation, X: np.ndarray, directions:
     return out
 
 
-_TWO_OVER_PI = 2.0 / math.pi
-
-
-def erf_pair_expectation(C_uv, C_uu, C_vv):
-    """E[g(u) g(v)] for g = erf(z/√2) and a centred Gaussian pair: (2/π)·arcsin(C_uv /
-    √((1 + C_uu)(1 + C_vv))) (the argument clipped to [−1, 1] against rounding)."""
-    rho = C_uv / np.sqrt((1.0 + C_uu) * (1.0 + C_vv))
-    return _TWO_OVER_PI * np.arcsin(np.clip(rho, -1.0, 1.0))
-
-
 def gauss_pair_expectations(act: Activation, rows: np.ndarray, cols: np.ndarray,
                             z: np.ndarray, w: np.ndarray) -> np.ndarray:
     """E[g(r·x) g(c·x)], x ~ N(0, I), for each row r (R×Ni) against its own columns
@@ -194,7 +181,7 @@ def gauss_pair_expectations(act: Activation, rows: np.ndarray, cols: np.ndarray,
     beta = np.where(alpha[:, None] > 0, crk / safe[:, None], 0.0)
     gamma = np.sqrt(np.maximum(ckk - beta * beta, 0.0))
     out = np.empty((R, K))
-    chunk = max(1, _MAX_CHUNK_ELEMENTS // (K * q * q))
+    chunk = max(1, MAX_CHUNK_ELEMENTS // (K * q * q))
     for lo in range(0, R, chunk):
         s = slice(lo, lo + chunk)
         ga = act.g(alpha[s, None] * z) * w                                   # (r, Q)
@@ -227,8 +214,8 @@ def _population_losses(teacher: Teacher, act: Activation, directions: np.ndarray
     nh, ni = W1s.shape
     V1, v2 = _split(directions, nh, ni)
     total = ap.size
-    erf = act.family == "erf"
-    if erf:
+    closed = act.pair_value
+    if closed is not None:
         m = max(1, POPULATION_BLOCK // (4 * nh * nh))
     else:
         z, w = rule
@@ -243,10 +230,10 @@ def _population_losses(teacher: Teacher, act: Activation, directions: np.ndarray
         W1 = W1s + a[:, :, None] * V1[0] + b[:, :, None] * V1[1]          # (m, Nh, Ni)
         W2 = W2s + a * v2[0] + b * v2[1]                                  # (m, Nh)
         W = np.concatenate([W1, np.broadcast_to(W1s, W1.shape)], axis=1)  # (m, 2Nh, Ni)
-        if erf:
+        if closed is not None:
             C = W @ W.transpose(0, 2, 1)
             d = np.diagonal(C, axis1=1, axis2=2)
-            E = erf_pair_expectation(C, d[:, :, None], d[:, None, :])
+            E = closed(C, d[:, :, None], d[:, None, :])
             c = np.concatenate([W2, np.broadcast_to(-W2s, W2.shape)], axis=1)
             out[lo:lo + m] = 0.5 * np.einsum("pj,pjk,pk->p", c, E, c)
         else:
@@ -266,7 +253,7 @@ def loss_grid(teacher: Teacher, act: Activation, X: np.ndarray | None, direction
     directions: 2×P (v_i, v_j; any vectors, parameter order W1 row by row, then W2). X: the
     N×Ni inputs (sample mode), or None for the population loss (N → ∞); nodes: the
     quadrature nodes per dimension there (None: engine.population's rule for the widest
-    neuron on the slice; unused for erf, which has a closed form).
+    neuron on the slice; unused where the activation has a closed form of E[g(u) g(v)]).
     """
     state = state or null_state()
     directions = np.asarray(directions, dtype=float)
@@ -278,7 +265,7 @@ def loss_grid(teacher: Teacher, act: Activation, X: np.ndarray | None, direction
         if X is not None:
             flat = _sample_losses(teacher, act, X, directions, ap, bp, state)
         else:
-            rule = None if act.family == "erf" else _slice_rule(teacher, act, directions, a, b, nodes)
+            rule = None if act.pair_value is not None else _slice_rule(teacher, act, directions, a, b, nodes)
             flat = _population_losses(teacher, act, directions, ap, bp, nodes, rule, state)
     state.report(1.0, "loss slice done")
     return flat.reshape(a.size, b.size)
@@ -334,7 +321,7 @@ def _decomposition_seconds(problem: Problem) -> float:
     """The eigen-decomposition with vectors (always the general route, also for linear g)."""
     n, p, nh = problem.n_samples, problem.n_params, problem.nh
     if n is None:
-        q = quadrature_nodes(problem)
+        q = quadrature_nodes(problem) if uses_quadrature(problem.act, problem.config.quadrature_nodes) else 0
         return 0.003 + 2e-8 * nh * nh * q * q + SECONDS_PER_DECOMPOSITION_FLOP * p ** 3
     return 0.003 + SECONDS_PER_DECOMPOSITION_FLOP * n * p * min(n, p)
 
@@ -343,12 +330,9 @@ def _grid_seconds(problem: Problem, grid: int) -> float:
     n, nh, act = problem.n_samples, problem.nh, problem.act
     points = grid * grid
     if n is not None:
-        per = SECONDS_PER_SAMPLE_ELEMENT.get(act.family)
-        if per is None:
-            per = SECONDS_PER_SAMPLE_DEGREE * (1 + act.degree)
-        return 0.01 + points * n * nh * per
-    if act.family == "erf":
-        return 0.01 + points * 4 * nh * nh * SECONDS_PER_ERF_PAIR
+        return 0.01 + points * n * nh * act.seconds_per_value
+    if act.pair_value is not None:
+        return 0.01 + points * 4 * nh * nh * act.seconds_per_pair
     q = quadrature_nodes(problem)
     return 0.01 + points * 2 * nh * nh * (SECONDS_PER_QUADRATURE_PAIR + SECONDS_PER_NODE_PAIR * q * q)
 
@@ -361,11 +345,11 @@ def estimate_slice(problem: Problem, grid: int = DEFAULT_GRID) -> Estimate:
     points = grid * grid
     decompose = estimate_bytes(problem, vectors=True)
     if n is None:
-        if problem.act.family == "erf":
+        if problem.act.pair_value is not None:
             work = 6 * POPULATION_BLOCK
         else:
             q = quadrature_nodes(problem)
-            work = 4 * POPULATION_BLOCK + 3 * min(_MAX_CHUNK_ELEMENTS, 2 * nh * q * q) + nh * nh * ni
+            work = 4 * POPULATION_BLOCK + 3 * min(MAX_CHUNK_ELEMENTS, 2 * nh * q * q) + nh * nh * ni
         work += 6 * nh * ni
     else:
         work = n * ni + 4 * n * nh + n + 4 * max(SAMPLE_BLOCK, n * nh)

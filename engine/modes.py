@@ -172,8 +172,9 @@ def structure_blocks(ni: int, nh: int) -> dict:
 # ----------------------------------------------------------------------------- symmetries
 
 def rescaling_directions(teacher: Teacher, k: int) -> np.ndarray:
-    """(P×Nh) the tangents of the per-neuron rescalings of a z^k network, one column a neuron:
-    w_j → c w_j, W2_j → c^{−k} W2_j leaves W2_j (w_j·x)^k unchanged, tangent δw_j = w_j,
+    """(P×Nh) the tangents of the per-neuron rescalings of a network whose g is homogeneous of
+    degree k (z^k; relu with k = 1, for c > 0), one column a neuron:
+    w_j → c w_j, W2_j → c^{−k} W2_j leaves W2_j g(w_j·x) unchanged, tangent δw_j = w_j,
     δW2_j = −k W2_j, zero elsewhere; normalised (a neuron with w_j = 0 and W2_j = 0 has no
     rescaling, and its column stays zero). The columns have disjoint supports, so they are
     orthonormal."""
@@ -250,13 +251,17 @@ def _null_space(D: np.ndarray) -> np.ndarray:
 
 
 def symmetry_directions(teacher: Teacher, act: Activation) -> np.ndarray | None:
-    """(P×s) orthonormal basis of the directions along which a polynomial network's function
-    does not change to first order: the null space of θ ↦ (T_k)_{k: c_k ≠ 0}. In population
-    mode it is exactly the null space of H (§9); None for erf and tanh, which have no finite
-    tensor map (and a full-rank H)."""
-    if act.coefficients is None:
-        return None
-    return _null_space(tensor_map_jacobian(teacher, act))
+    """(P×s) orthonormal basis of the directions along which the network's function does not
+    change to first order. Polynomials: the null space of θ ↦ (T_k)_{k: c_k ≠ 0}, in
+    population mode exactly the null space of H (§9). Other positively homogeneous g (relu):
+    the Nh per-neuron rescalings, which are all of H's null space at a generic teacher
+    (measured, §4). None for every other g: no symmetry, a full-rank H."""
+    if act.coefficients is not None:
+        return _null_space(tensor_map_jacobian(teacher, act))
+    if act.homogeneity is not None:
+        D = rescaling_directions(teacher, act.homogeneity)
+        return D[:, np.linalg.norm(D, axis=0) > 0]
+    return None
 
 
 def _orthonormal(V: np.ndarray) -> np.ndarray:
@@ -324,12 +329,12 @@ def symmetry_residual(null_vectors: np.ndarray, basis: np.ndarray,
 def check_symmetries(teacher: Teacher, act: Activation, eigenvalues: np.ndarray,
                      eigenvectors: np.ndarray, rank_tolerance: float) -> SymmetryCheck | None:
     """symmetry_residual for a spectrum with eigenvectors: its zero modes against this
-    network's symmetry directions; None for erf and tanh."""
+    network's symmetry directions; None where g has none (erf, tanh, softplus, ...)."""
     basis = symmetry_directions(teacher, act)
     if basis is None:
         return None
     zero = np.asarray(eigenvalues) <= rank_tolerance
-    k = act.monomial_power
+    k = act.homogeneity
     rescalings = 0
     if k is not None:
         rescalings = int(np.count_nonzero(np.linalg.norm(rescaling_directions(teacher, k), axis=0)))

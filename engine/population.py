@@ -12,14 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaincinv, roots_hermitenorm
 
-from .activations import Activation
+from .activations import GAUSS_HERMITE, NO_QUADRATURE, Activation
 from .errors import InputError
-from .gaussian import has_closed_form, pair_expectations_closed
+from .gaussian import pair_expectations_closed
 from .jobs import JobState, null_state
 from .model import Teacher
 
-# Bound the (neurons × Q × Q) work arrays to keep memory flat for tanh's Q = 256.
-_MAX_CHUNK_ELEMENTS = 4_000_000
+# Bound the (neurons × Q × Q) work arrays to keep memory flat for tanh's Q = 256 (also the
+# landscape's quadrature, and the memory estimates of both).
+MAX_CHUNK_ELEMENTS = 4_000_000
 MAX_NODES = 2001   # the default rule's limit (σ1 ≈ 10× default): beyond, a run takes minutes
 TRAPEZOID_HALF_WIDTH = 9.0
 TRAPEZOID_SPACING = 0.2
@@ -49,12 +50,14 @@ def trapezoid_rule(q: int) -> tuple[np.ndarray, np.ndarray]:
 def quadrature_rule(teacher: Teacher, act: Activation, nodes: int | None = None):
     """The 1-D rule (nodes, weights) for this teacher, and its node count.
 
-    Polynomials: Gauss–Hermite with degree + 2 nodes, exact. erf, tanh: the trapezoidal rule
-    with spacing h = 0.2/√max(1, C_jj): in z the integrand g(√C_jj z) has its singularities (or
+    The activation's registry entry names the rule. Polynomials: Gauss–Hermite with degree + 2
+    nodes, exact. Smooth g (erf, tanh, softplus, sigmoid, gelu): the trapezoidal rule with
+    spacing h = 0.2/√max(1, C_jj): in z the integrand g(√C_jj z) has its singularities (or
     steepest rise) at distance ∝ 1/√C_jj, so the spacing shrinks with the widest neuron
-    (measured 3e-14 relative, tests/test_hessian.py).
+    (measured 3e-14 relative, tests/test_hessian.py). g with kinks (relu): refused.
     """
-    if act.coefficients is not None:
+    require_quadrature(act)
+    if act.quadrature == GAUSS_HERMITE:
         q = nodes or act.quadrature_nodes
         return hermite_rule(q) + (q,)
     if nodes is None:
@@ -65,6 +68,15 @@ def quadrature_rule(teacher: Teacher, act: Activation, nodes: int | None = None)
     if nodes < 3:                 # no spacing to speak of: the 1- or 2-point Gaussian rule
         return hermite_rule(nodes) + (nodes,)
     return trapezoid_rule(nodes) + (nodes,)
+
+
+def require_quadrature(act: Activation) -> None:
+    """Refuse quadrature for an activation no node rule integrates (relu: g″ = δ, g‴ = δ′ at
+    its kink), in one line that names the way out."""
+    if act.quadrature is NO_QUADRATURE:
+        raise InputError(f"--nodes: {act.name} has a kink where g″ and g‴ are Dirac deltas, "
+                         f"which no quadrature rule integrates; its population Hessian is exact "
+                         f"in closed form, so drop --nodes")
 
 
 def trapezoid_nodes(widest: float) -> int:
@@ -87,10 +99,14 @@ def too_wide(widest: float, nodes: int) -> str:
 def likely_nodes(act: Activation, ni: int, nh: int, sigma1: float, nodes: int | None = None,
                  teacher: Teacher | None = None) -> int:
     """The node count quadrature_rule will choose, without drawing the teacher: for random
-    teachers the widest |w_j|² is taken at its 1 − 1/(100 Nh) quantile, σ1² χ²(Ni)."""
+    teachers the widest |w_j|² is taken at its 1 − 1/(100 Nh) quantile, σ1² χ²(Ni). 0 for an
+    activation without a quadrature (its expectations are in closed form)."""
     if nodes is not None:
+        require_quadrature(act)
         return nodes
-    if act.coefficients is not None:
+    if act.quadrature is NO_QUADRATURE:
+        return 0
+    if act.quadrature == GAUSS_HERMITE:
         return act.quadrature_nodes
     if teacher is not None:
         return quadrature_rule(teacher, act)[2]
@@ -102,7 +118,7 @@ def check_default_rule(act: Activation, ni: int, nh: int, sigma1: float,
                        teacher: Teacher | None = None) -> None:
     """Refuse before any work a problem whose teachers the default rule cannot resolve (their
     widest |w_j|² at its median over random teachers, or the given teacher's)."""
-    if has_closed_form(act):            # polynomials and erf: no quadrature, nothing to resolve
+    if act.expectations is not None:    # closed form: no quadrature, nothing to resolve
         return
     if teacher is not None:
         widest = float(np.max(np.einsum("jk,jk->j", teacher.W1, teacher.W1)))
@@ -125,7 +141,7 @@ def pair_expectations(teacher: Teacher, act: Activation, nodes: int | None = Non
     nh = W1.shape[0]
     C = W1 @ W1.T
     out = {k: np.empty((nh, nh)) for k in ("00", "11", "20", "22", "13", "31")}
-    chunk = max(1, _MAX_CHUNK_ELEMENTS // (q * q))
+    chunk = max(1, MAX_CHUNK_ELEMENTS // (q * q))
     for j in range(nh):
         state.report(j / nh, f"quadrature, neuron {j + 1}/{nh}")
         # Factor the pair covariance as u_j = a z1, u_l = b z1 + c z2 (works when singular, l = j).
@@ -146,8 +162,8 @@ def pair_expectations(teacher: Teacher, act: Activation, nodes: int | None = Non
 
 def expectations(teacher: Teacher, act: Activation, nodes: int | None = None,
                  state: JobState | None = None) -> dict[str, np.ndarray]:
-    """The pair expectations the Hessian needs: in closed form where one exists (erf,
-    polynomials: engine.gaussian) unless `nodes` asks for quadrature, else by quadrature."""
+    """The pair expectations the Hessian needs: in closed form where the registry has one
+    (engine.gaussian) unless `nodes` asks for quadrature, else by quadrature."""
     if nodes is None:
         closed = pair_expectations_closed(teacher.W1 @ teacher.W1.T, act)
         if closed is not None:
@@ -156,8 +172,9 @@ def expectations(teacher: Teacher, act: Activation, nodes: int | None = None,
 
 
 def uses_quadrature(act: Activation, nodes: int | None) -> bool:
-    """Whether `expectations` will integrate (tanh, or --nodes given) rather than use a closed form."""
-    return nodes is not None or not has_closed_form(act)
+    """Whether `expectations` will integrate (no closed form, or --nodes given) rather than use
+    a closed form."""
+    return nodes is not None or act.expectations is None
 
 
 def hessian_from_expectations(E: dict[str, np.ndarray], W: np.ndarray, W2: np.ndarray) -> np.ndarray:

@@ -2,7 +2,11 @@
 
 A network with g(z) = z^k computes the symmetric tensor Σ_j W2_j w_j^{⊗k}, a point of the
 Nh-th secant variety of the Veronese variety; rank H is that variety's dimension
-(Alexander–Hirschowitz), with the quadratic formula and four exceptions below.
+(Alexander–Hirschowitz), with the quadratic formula and four exceptions below. An activation
+that is not a polynomial reaches no finite space of forms: its rank is P, less one per neuron
+when g is positively homogeneous (relu: g(c z) = c g(z) for c > 0 makes each neuron's
+rescaling w_j → c w_j, W2_j → W2_j/c a symmetry), Nh·Ni. What g is — polynomial coefficients,
+degree of homogeneity — comes from its registry entry (engine.activations).
 """
 from __future__ import annotations
 
@@ -40,14 +44,19 @@ def quadratic_rank(c0: float, c1: float, ni: int, nh: int) -> int:
     return ni * (ni + 3) // 2 + (c0 != 0.0)
 
 
+def non_polynomial_rank(act: Activation, ni: int, nh: int) -> int:
+    """Rank of H at a generic teacher for g not a polynomial, unlimited data: P, less the Nh
+    per-neuron rescalings when g is positively homogeneous (measured: tests/test_relu.py)."""
+    return nh * ni if act.homogeneity is not None else nh * ni + nh
+
+
 def predicted_rank(act: Activation, ni: int, nh: int, samples: int | None = None) -> int | None:
     """The rank theory predicts, capped by the data (≤ N); None where it predicts only a bound."""
-    p = nh * ni + nh
     k = act.monomial_power
     if k is not None:
         r = monomial_rank(k, ni, nh)
-    elif act.coefficients is None:      # erf, tanh: full rank
-        r = p
+    elif act.coefficients is None:      # not a polynomial (erf, tanh, relu, ...)
+        r = non_polynomial_rank(act, ni, nh)
     elif act.degree == 2:               # c0 + c1 z + c2 z²
         r = quadratic_rank(act.coefficients[0], act.coefficients[1], ni, nh)
     else:                               # other polynomials: only an upper bound is known
@@ -59,7 +68,9 @@ def rank_upper_bound(act: Activation, ni: int, nh: int, samples: int | None = No
     """min(P, N, dimension of the function space the network can reach)."""
     p = nh * ni + nh
     bound = p if samples is None else min(p, samples)
-    if act.coefficients is not None:
+    if act.coefficients is None:
+        bound = min(bound, non_polynomial_rank(act, ni, nh))
+    else:
         k = act.monomial_power
         if k is not None:
             bound = min(bound, monomial_rank(k, ni, nh))

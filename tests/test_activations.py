@@ -36,7 +36,7 @@ def test_canonical_names_round_trip_and_monomials_are_recognised():
     assert parse_activation("erf").coefficients is None
 
 
-@pytest.mark.parametrize("bad", ["relu", "power:0", "power:x", "poly:", "poly:1,a", "poly:0,0", "poly:nan"])
+@pytest.mark.parametrize("bad", ["swish", "power:0", "power:x", "poly:", "poly:1,a", "poly:0,0", "poly:nan"])
 def test_bad_activations_say_what_is_wrong(bad):
     with pytest.raises(InputError) as info:
         parse_activation(bad)

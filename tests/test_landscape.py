@@ -13,7 +13,7 @@ from engine.ensemble import SpectrumConfig, compute_one, prepare, teacher_and_in
 from engine.errors import Cancelled, InputError
 from engine.jobs import JobState
 from engine.landscape import (Slice, compute_slice, default_modes, default_span,
-                              erf_pair_expectation, estimate_slice, loss_grid, resolve_modes)
+                              estimate_slice, loss_grid, resolve_modes)
 from engine.model import Teacher, forward, sample_inputs
 from engine.population import pair_expectations, quadrature_rule
 
@@ -104,7 +104,7 @@ def test_erf_closed_form_equals_quadrature_for_every_pair():
     t = Teacher(W, np.ones(6))
     E = pair_expectations(t, act)["00"]
     C = W @ W.T
-    closed = erf_pair_expectation(C, np.diag(C)[:, None], np.diag(C)[None, :])
+    closed = act.pair_value(C, np.diag(C)[:, None], np.diag(C)[None, :])
     np.testing.assert_allclose(closed, E, rtol=0, atol=1e-12)
 
 

@@ -17,10 +17,8 @@ import warnings
 from pathlib import Path
 from importlib import import_module
 
-import numpy as np
-
 from . import commands
-from .errors import Cancelled, InputError
+from .errors import Cancelled, is_bug, user_message
 from .threads import blas_threads, set_threads
 from .validate import whole
 
@@ -116,28 +114,13 @@ def run_command(args: argparse.Namespace) -> int:
                 return 0
             with blas_threads(0.0):     # small unless a computation states its size (threads.py)
                 return module.run(args)
-    except InputError as exc:
-        return _fail(str(exc))
-    except MemoryError:
-        return _fail("out of memory; use fewer samples, smaller sizes or --population")
-    except OSError as exc:
-        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
-        return _fail(f"cannot read or write{where}: {exc.strerror or exc}; check the path, its "
-                     "permissions and the free disk space")
-    except np.linalg.LinAlgError as exc:
-        return _fail(f"the linear algebra did not converge ({exc}); the weights or coefficients "
-                     "are probably too large or degenerate, try smaller ones")
-    except FloatingPointError as exc:
-        return _fail(f"the computation overflowed ({exc}); use smaller weights or coefficients")
     except Cancelled:
         sys.stderr.write("cancelled\n")
         return 130
-    except Exception as exc:  # a bug: still one line, unless --debug asks for the traceback
-        if debug:
+    except Exception as exc:  # one line (engine.errors.user_message); a bug's traceback with --debug
+        if debug and is_bug(exc):
             raise
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return _fail(f"unexpected {exc.__class__.__name__}: {first} — this is a bug; please "
-                     "report it with the command line (run again with --debug for details)")
+        return _fail(user_message(exc))
 
 
 def _fail(message: str) -> int:

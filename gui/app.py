@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from engine.errors import InputError
+from engine.errors import InputError, user_message
 
 SCREENSHOT_SIZE = (1680, 1050)
 FIRST_PRESET = "01_linear_10x20"     # the first screen: the paper's linear case and its law
@@ -57,10 +57,9 @@ def install_excepthook(window, then=None):
     previous = sys.excepthook
 
     def hook(kind, value, tb):
-        previous(kind, value, tb)
+        previous(kind, value, tb)         # the traceback, on the terminal
         try:
-            first = str(value).splitlines()[0] if str(value) else ""
-            window.show_error(f"unexpected error: {kind.__name__}: {first} (details on the terminal)")
+            window.show_error(user_message(value))
         except Exception:
             pass
         if then is not None:

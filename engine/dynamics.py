@@ -37,7 +37,8 @@ import numpy as np
 
 from . import defaults
 from .activations import Activation
-from .validate import positive, whole
+from .settings import FileName, Parse, Positive, Switch, Whole, check_fields, setting
+from .validate import positive
 from .curves import first_step, predicted_loss
 from .curves import mode_energies as _curve_energies
 from .arrays import read_npy, real_finite
@@ -59,36 +60,63 @@ STATUSES = ("running", "finished", "diverged", "cancelled")
 
 # ============================================================================ configuration
 
+DYN = ("dynamics",)
+
+
+def _init_modes_form(value):
+    """The form of init_modes ("slow" or mode indices); their range needs P (prepare_dynamics)."""
+    parse_init_modes(value, 2 ** 62)
+    return value
+
+
 @dataclass(frozen=True)
 class DynamicsConfig:
-    """What the user chooses for a run (the model itself is a SpectrumConfig).
-
-    lr              step η: a positive number, or "auto" for 1/λ_max
-    steps           number of updates T (the run records steps 0..T)
-    init_distance   ε = |δ0| for a random start (None: the default); ignored with init_file (the
-                    CLI makes the two flags exclusive; resolved_config reports |δ0| then)
-    init_file       .npy of length P holding δ0 itself (parameter order: W1 rows, then W2)
-    init_modes      None: random direction in all of R^P; "slow": a random combination of the
-                    slow modes; or indices into the ascending eigenvalues (negative from the top),
-                    as a sequence or a string "0,5,-1" — δ0 = ε·(random combination)/norm
-    batch           None: full-batch gradient descent; B < N: mini-batch SGD (epochs of a
-                    seeded permutation); B ≥ N is full batch
-    slow_modes      m, the number of slowest nonzero modes followed (clipped to the rank)
-    record_every    record every K-th step (the last step reached is always recorded)
-    target_decades  d: the target loss is L0·10^(−d)
-    flow            base the predicted mode energies, shares, time to target and takeover on
-                    gradient flow e^(−2ηλt) instead of the GD factor (1 − ηλ)^(2t)
-    """
-    lr: float | str = defaults.LR
-    steps: int = defaults.STEPS
-    init_distance: float | None = defaults.INIT_DISTANCE
-    init_file: str | None = None
-    init_modes: str | tuple[int, ...] | None = None
-    batch: int | None = None
-    slow_modes: int = defaults.SLOW_MODES
-    record_every: int = defaults.RECORD_EVERY
-    target_decades: float = defaults.TARGET_DECADES
-    flow: bool = False
+    """What the user chooses for a run (the model itself is a SpectrumConfig): each field is a
+    setting, declared once here (engine.settings); docs/settings.md lists them. Conventions:
+    step t is the state after t updates; init_distance is ignored with init_file (the CLI makes
+    the two flags exclusive; resolved_config reports |δ0| then); init_modes picks the start
+    δ0 = ε·(random combination)/norm of the chosen modes; batch B ≥ N is full batch."""
+    lr: float | str = setting(
+        defaults.LR, "step size η, or 'auto' for 1/λ_max (GD is stable for η < 2/λ_max)",
+        check=Parse(lambda v: parse_lr(v), "positive number or auto"), flag="--lr",
+        commands=DYN, required=DYN, metavar="ETA", label="step  η", widget="sci",
+        panel=(1e-300, 1e12), special=("auto (1/λ_max)", "auto"), factor=2.0)
+    steps: int = setting(
+        defaults.STEPS, "number of updates T (the run records steps 0..T)",
+        noun="the number of steps", check=Whole(hi=MAX_STEPS), flag="--steps", commands=DYN,
+        required=DYN, metavar="T", label="steps", widget="spin", panel=(1, 10_000_000))
+    init_distance: float | None = setting(
+        defaults.INIT_DISTANCE, f"start at θ* + δ0 with |δ0| = EPS in a random (seeded) direction "
+        f"(default {defaults.INIT_DISTANCE:g})", noun="the initial distance", check=Positive(),
+        nullable=True, flag="--init-distance", commands=DYN, exclusive="start", cli_default=None,
+        metavar="EPS", label="start  ε", widget="sci", panel=(1e-300, 1e12), factor=10.0)
+    init_file: str | None = setting(
+        None, "δ0 itself: an .npy vector of length P (W1 row by row, then W2)", check=FileName(),
+        flag="--init-file", commands=DYN, exclusive="start", metavar="D.npy")
+    init_modes: str | tuple[int, ...] | None = setting(
+        None, "make δ0 a random combination of these Hessian eigenvectors only: 'slow' (the "
+        "--slow-modes slowest nonzero ones) or indices into the ascending eigenvalues (negative "
+        "from the top); default: all P directions",
+        check=Parse(_init_modes_form, "slow, or mode indices"), flag="--init-modes",
+        commands=DYN, metavar="slow|I,J,..")
+    batch: int | None = setting(
+        None, "mini-batch SGD with batches of B of the N inputs (seeded); default full-batch "
+        "gradient descent", noun="the batch size", check=Whole(), flag="--batch", commands=DYN,
+        metavar="B")
+    slow_modes: int = setting(
+        defaults.SLOW_MODES, "follow the M smallest nonzero eigenvalues (drawn in colour)",
+        noun="the number of slow modes", check=Whole(), flag="--slow-modes", commands=DYN,
+        metavar="M", label="slow modes  m", widget="spin", panel=(1, 7))
+    record_every: int = setting(
+        defaults.RECORD_EVERY, "record every K-th step (the last step reached is always recorded)",
+        noun="record-every", check=Whole(), flag="--record-every", commands=DYN, metavar="K")
+    target_decades: float = setting(
+        defaults.TARGET_DECADES, "time to target: steps until the loss is 10^-D of its start",
+        noun="the target decades", check=Positive(), flag="--target-decades", commands=DYN,
+        metavar="D")
+    flow: bool = setting(
+        False, "base the predicted mode energies, time to target and takeover on gradient flow "
+        "e^(-2ηλt) instead of (1-ηλ)^(2t)", check=Switch(), flag="--flow", commands=DYN)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -187,35 +215,21 @@ def load_init_vector(path: str | Path, p: int) -> np.ndarray:
 
 
 def prepare_dynamics(spectrum_config: SpectrumConfig, dynamics_config: DynamicsConfig,
-                     check: bool = True) -> DynamicsProblem:
+                     check: bool = True, model: Problem | None = None) -> DynamicsProblem:
     """Check every field and load the files, so bad input fails before any computation, and
-    (unless check=False, for --dry-run) that the run fits in memory."""
+    (unless check=False, for --dry-run) that the run fits in memory. `model`: a problem
+    already prepared from the same files, whose arrays are taken instead of reading them again."""
     if spectrum_config.population:
         raise InputError("dynamics trains on N samples; drop --population and set --samples")
     if spectrum_config.teachers != 1:
         raise InputError("dynamics runs one teacher; drop --teachers")
-    model = prepare(spectrum_config, check=False)
-    cfg = dynamics_config
+    model = prepare(spectrum_config, check=False, loaded=model)
+    clean = check_fields(dynamics_config, "dynamics")
     p = model.n_params
-    lr = parse_lr(cfg.lr)
-    steps = whole(cfg.steps, "the number of steps", "--steps", 1, MAX_STEPS)
-    if cfg.init_file is not None and cfg.init_modes is not None:
+    if clean["init_file"] is not None and clean["init_modes"] is not None:
         raise InputError("give either --init-modes or --init-file, not both")
-    if cfg.init_distance is not None:
-        positive(cfg.init_distance, "the initial distance", "--init-distance")
-    modes = parse_init_modes(cfg.init_modes, p)
-    if cfg.batch is not None:
-        whole(cfg.batch, "the batch size", "--batch")
-    whole(cfg.slow_modes, "the number of slow modes", "--slow-modes")
-    whole(cfg.record_every, "record-every", "--record-every")
-    decades = positive(cfg.target_decades, "the target decades", "--target-decades")
-    if not isinstance(cfg.flow, (bool, np.bool_)):
-        raise InputError(f"flow must be true or false, got {cfg.flow!r}")
-    cfg = DynamicsConfig(lr=lr, steps=steps,
-                         init_distance=None if cfg.init_distance is None else float(cfg.init_distance),
-                         init_file=None if cfg.init_file is None else str(cfg.init_file),
-                         init_modes=modes, batch=cfg.batch, slow_modes=int(cfg.slow_modes),
-                         record_every=int(cfg.record_every), target_decades=decades, flow=bool(cfg.flow))
+    modes = parse_init_modes(clean["init_modes"], p)
+    cfg = DynamicsConfig(**{**clean, "init_modes": modes})
     init_vector = load_init_vector(cfg.init_file, p) if cfg.init_file is not None else None
     problem = DynamicsProblem(model, cfg, init_vector, modes)
     if check:

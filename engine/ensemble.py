@@ -12,11 +12,12 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import defaults
-from .activations import Activation, parse_activation
+from .activations import ACTIVATION_HELP, Activation, parse_activation
 from .errors import InputError
 from .jobs import JobState, null_state
 from .memory import FLOAT, JSON_NUMBER, Estimate
-from .validate import positive, sigmas, whole
+from .settings import FileName, Parse, Positive, Switch, Whole, check_fields, setting
+from .validate import sigmas
 from .model import (Teacher, load_inputs, load_teacher, n_params,
                     sample_inputs, sample_teacher, teacher_rng)
 from .rank import predicted_rank, rank_upper_bound
@@ -24,23 +25,73 @@ from .population import uses_quadrature
 from .spectrum import NOT_FINITE, Spectrum, population_spectrum, sample_spectrum
 
 MAX_SIZE = 100_000
+RTOL_WHY = ("it is relative to the largest singular value (or eigenvalue), so {:g} leaves no "
+            "rank at all")
+
+
+MODEL_COMMANDS = ("spectrum", "landscape", "dynamics", "sweep")
+ALL = (*MODEL_COMMANDS, "theory")
 
 
 @dataclass(frozen=True)
 class SpectrumConfig:
-    activation: str = defaults.ACTIVATION
-    ni: int = defaults.NI
-    nh: int = defaults.NH
-    samples: int | None = None       # None: defaults.default_samples(P), or the rows of `inputs`
-    population: bool = False         # N → ∞ (population Hessian) instead of N samples
-    teachers: int = defaults.TEACHERS
-    seed: int = defaults.SEED
-    sigma1: float | None = None      # standard deviations; None: 1/√Ni and 1/√Nh
-    sigma2: float | None = None
-    weights: str | None = None       # .npz with W1 (Nh×Ni), W2 (Nh): then teachers = 1
-    inputs: str | None = None        # .npy (N×Ni)
-    rtol: float | None = None        # rank tolerance, relative (see spectrum.py)
-    quadrature_nodes: int | None = None   # population mode; None: per activation
+    """What a user chooses (CLI flags, GUI panel, saved JSON): each field is a setting, declared
+    once here (engine.settings); docs/settings.md lists them."""
+    activation: str = setting(
+        defaults.ACTIVATION, "the activation g: a name, power:K or poly:c0,c1,... (the list: "
+        "`spectrum --help`)", flag_help=ACTIVATION_HELP, check=Parse(parse_activation, "an activation"),
+        flag="--activation", commands=MODEL_COMMANDS, required=MODEL_COMMANDS, metavar="ACT",
+        label="activation g", widget="activation")
+    ni: int = setting(
+        defaults.NI, "input dimension Ni", noun="Ni", check=Whole(hi=MAX_SIZE), flag="--ni",
+        commands=ALL, required=ALL, label="inputs  Ni", widget="spin", panel=(1, 5000), sweep=True)
+    nh: int = setting(
+        defaults.NH, "hidden units Nh", noun="Nh", check=Whole(hi=MAX_SIZE), flag="--nh",
+        commands=ALL, required=ALL, label="hidden  Nh", widget="spin", panel=(1, 5000), sweep=True)
+    population: bool = setting(
+        False, "the population Hessian, N → ∞: exact expectations over Gaussian inputs, no "
+        "sampling noise (closed forms, or quadrature for tanh)", check=Switch(),
+        flag="--population", commands=("spectrum", "landscape", "sweep", "theory"), exclusive="data",
+        label="data", widget="choice", choices=((False, "N samples"), (True, "population  (N → ∞)")))
+    samples: int | None = setting(      # None: defaults.default_samples(P), or the rows of `inputs`
+        None, "number of inputs N (default: 4·P, or the rows of --inputs)",
+        noun="the number of samples", check=Whole(), flag="--samples", commands=ALL,
+        exclusive="data", metavar="N", label="samples  N", widget="spin", panel=(1, 10_000_000),
+        special=("auto (4·P)", None), sweep=True)
+    sigma1: float | None = setting(     # standard deviations; None: 1/√Ni and 1/√Nh
+        None, "standard deviation of the teacher's W1 entries (default 1/√Ni)", check=Positive(),
+        flag="--sigma1", commands=ALL, metavar="S", label="σ1  (W1 std)", widget="sci",
+        panel=(1e-300, 1e12), special=("auto", None), factor=2 ** 0.5, sweep=True)
+    sigma2: float | None = setting(
+        None, "standard deviation of the teacher's W2 entries (default 1/√Nh)", check=Positive(),
+        flag="--sigma2", commands=ALL, metavar="S", label="σ2  (W2 std)", widget="sci",
+        panel=(1e-300, 1e12), special=("auto", None), factor=2 ** 0.5, sweep=True)
+    teachers: int = setting(
+        defaults.TEACHERS, "number of teachers K, from seeds derived from --seed (1 with "
+        "--weights)", noun="the number of teachers", check=Whole(),
+        flag="--teachers", commands=("spectrum", "sweep"), metavar="K", label="teachers  K",
+        widget="spin", panel=(1, 1_000_000))
+    seed: int = setting(
+        defaults.SEED, "seed for teachers and inputs (numpy PCG64): the same seed gives the same "
+        "run", check=Whole(lo=0), flag="--seed", commands=MODEL_COMMANDS, metavar="SEED",
+        label="seed", widget="spin", panel=(0, 2 ** 31 - 1))
+    weights: str | None = setting(      # .npz with W1 (Nh×Ni), W2 (Nh): then teachers = 1
+        None, "teacher weights: arrays W1 (Nh×Ni) and W2 (Nh); implies one teacher",
+        check=FileName(), flag="--weights", commands=("spectrum", "landscape", "dynamics"),
+        metavar="FILE.npz")
+    inputs: str | None = setting(       # .npy (N×Ni)
+        None, "inputs, an N×Ni array", check=FileName(), flag="--inputs",
+        commands=("spectrum", "landscape", "dynamics"), metavar="FILE.npy")
+    rtol: float | None = setting(       # rank tolerance, relative (see spectrum.py)
+        None, "rank tolerance relative to the largest singular value of J (sample mode, default "
+        "max(N,P)·ε) or to the largest eigenvalue of H (population, default P·ε); eigenvalues "
+        "above it count as nonzero", check=Positive(below=1.0, why=RTOL_WHY), flag="--rtol",
+        commands=MODEL_COMMANDS, metavar="R")
+    quadrature_nodes: int | None = setting(   # population mode; None: per activation
+        None, "population mode: integrate by quadrature with Q nodes per dimension (default: "
+        "closed forms for erf and polynomials, exact; for tanh a trapezoidal rule with spacing "
+        "0.2/√max(1, max_j |w_j|²), converged to ~1e-13)", noun="quadrature nodes",
+        check=Whole(), flag="--nodes", commands=("spectrum", "landscape"), metavar="Q")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -102,39 +153,31 @@ class Problem:
         return d
 
 
-def check_sizes(ni, nh) -> tuple[int, int]:
-    return whole(ni, "Ni", "--ni", hi=MAX_SIZE), whole(nh, "Nh", "--nh", hi=MAX_SIZE)
-
-
-def prepare(config: SpectrumConfig, check: bool = True) -> Problem:
+def prepare(config: SpectrumConfig, check: bool = True, loaded: Problem | None = None) -> Problem:
     """Check every field, load the files, and (unless check=False, for --dry-run) the memory the
-    run needs."""
-    act = parse_activation(config.activation)
-    ni, nh = check_sizes(config.ni, config.nh)
-    whole(config.teachers, "the number of teachers", "--teachers")
-    whole(config.seed, "seed", "--seed", lo=0)
+    run needs. `loaded`: a problem already prepared whose files this one names too (the same
+    weights or inputs, the same sizes): its arrays are taken instead of reading them again."""
+    clean = check_fields(config)
+    act, ni, nh = clean["activation"], clean["ni"], clean["nh"]
     s1, s2 = sigmas(ni, nh, config.sigma1, config.sigma2)
-    if config.rtol is not None:
-        positive(config.rtol, "rtol", "--rtol")
-        if config.rtol >= 1.0:
-            raise InputError(f"rtol must be below 1: it is relative to the largest singular value "
-                             f"(or eigenvalue), so {config.rtol:g} leaves no rank at all; set --rtol")
-    if config.quadrature_nodes is not None:
-        whole(config.quadrature_nodes, "quadrature nodes", "--nodes")
-    teacher = load_teacher(config.weights, ni, nh) if config.weights else None
+    same = loaded is not None and (loaded.ni, loaded.nh) == (ni, nh)
+    teacher = None
+    if config.weights:
+        teacher = loaded.teacher if same and loaded.config.weights == config.weights and \
+            loaded.teacher is not None else load_teacher(config.weights, ni, nh)
     inputs = None
     if config.population:
         if config.samples is not None or config.inputs:
             raise InputError("population mode (N → ∞) uses no samples; drop --samples/--inputs or --population")
         n = None
     elif config.inputs:
-        inputs = load_inputs(config.inputs, ni)
+        inputs = loaded.inputs if same and loaded.config.inputs == config.inputs and \
+            loaded.inputs is not None else load_inputs(config.inputs, ni)
         n = inputs.shape[0]
         if config.samples is not None and config.samples != n:
             raise InputError(f"--samples {config.samples} disagrees with the {n} rows of the inputs file; drop --samples")
     else:
-        n = defaults.default_samples(n_params(ni, nh)) if config.samples is None else \
-            whole(config.samples, "the number of samples", "--samples")
+        n = defaults.default_samples(n_params(ni, nh)) if config.samples is None else clean["samples"]
     problem = Problem(config, act, s1, s2, n, teacher, inputs)
     if n is None and config.quadrature_nodes is None:
         from .population import check_default_rule

@@ -22,7 +22,7 @@ def check_writable(path: str | Path, inputs=()) -> Path:
     if len(p.name.encode("utf-8", "surrogateescape")) > 255:
         raise InputError(f"the file name {p.name[:40]!r}… is longer than 255 bytes; shorten it")
     for source in inputs:
-        if source is not None and _same_file(p, Path(source)):
+        if source is not None and same_file(p, Path(source)):
             raise InputError(f"output path {str(p)!r} is also an input of this run; writing it "
                              "would destroy that input: choose another output name")
     if p.is_dir():
@@ -37,7 +37,8 @@ def check_writable(path: str | Path, inputs=()) -> Path:
     return p
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (the same path, or links to it)."""
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
     except OSError:

@@ -16,7 +16,7 @@ import signal
 import sqlite3
 import sys
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
 from typing import Callable, Iterator
@@ -25,23 +25,30 @@ from .activations import parse_activation
 from .ensemble import SpectrumConfig, estimate, iter_spectra, prepare
 from .errors import InputError
 from .jobs import JobState, null_state
+from .settings import all_settings, by_key, config_class, sweep_axes
 from .memory import Estimate
 from .theory import theory_record
 from .threads import blas_env, cores_but_one, set_threads
 
 MAX_POINTS = 100_000
-# The axes in grid order (the last fastest); at most one of the two activation axes varies.
-AXES = ("ni", "nh", "samples", "sigma1", "sigma2", "k", "activation")
-INTEGER_AXES = {"ni", "nh", "samples", "k"}
+# The axes in grid order (the last fastest; engine.settings.sweep_axes, as at import); at most
+# one of the two activation axes, k and activation, varies.
+AXES = sweep_axes()
 STORE_VERSION = 1
 POLL_SECONDS = 0.1       # how often a running sweep looks for a cancel
 
 
 # ----------------------------------------------------------------------------- specs
 
+def _integer(name: str) -> bool:
+    """Whether an axis takes whole numbers: k, and the settings checked as whole numbers."""
+    s = by_key().get(name)
+    return name == "k" or (s is not None and s.check.type is int)
+
+
 def parse_spec(text, name: str) -> list:
     """A number, a range A:B (inclusive, integers) or A:B:STEP, or a list A,B,C; → values."""
-    integer = name in INTEGER_AXES
+    integer = _integer(name)
     if text is None:
         return [None]
     if isinstance(text, (int, float)) and not isinstance(text, bool):
@@ -85,22 +92,43 @@ def parse_spec(text, name: str) -> list:
     return values
 
 
-@dataclass(frozen=True)
+def sweep_settings() -> dict:
+    """name → Setting of every model setting the `sweep` subcommand takes."""
+    return {s.name: s for s in all_settings() if s.section == "" and "sweep" in s.commands}
+
+
 class SweepConfig:
-    """What a user sweeps: specs as typed (strings or numbers), the rest as for `spectrum`."""
-    activation: str
-    ni: str
-    nh: str
-    samples: str | None = None
-    population: bool = False
-    sigma1: str | None = None
-    sigma2: str | None = None
-    teachers: int = 1
-    seed: int = 0
-    rtol: float | None = None
+    """What a user sweeps: the activation text, and every model setting `sweep` takes (as
+    engine.settings declares them) — a spec as typed (text or a number) for a sweep axis, a
+    value for the rest; what is not given has its default."""
+
+    def __init__(self, activation: str, ni, nh, **values):
+        known = sweep_settings()
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise TypeError(f"SweepConfig got unknown settings {', '.join(unknown)}")
+        self.__dict__["_values"] = {name: s.default for name, s in known.items()}
+        self._values.update(values, activation=activation, ni=ni, nh=nh)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a SweepConfig is frozen")
+
+    def __eq__(self, other):
+        return isinstance(other, SweepConfig) and other._values == self._values
+
+    def __repr__(self):
+        return f"SweepConfig({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dict(self._values)
 
 
 @dataclass(frozen=True)
@@ -156,24 +184,23 @@ def build_grid(config: SweepConfig) -> Grid:
     if config.population and config.samples is not None:
         raise InputError("population mode (N → ∞) uses no samples; drop --samples or --population")
     act_name, act_values, acts = activation_axis(config.activation)
-    values = {"ni": parse_spec(config.ni, "ni"), "nh": parse_spec(config.nh, "nh"),
-              "samples": parse_spec(config.samples, "samples"),
-              "sigma1": parse_spec(config.sigma1, "sigma1"),
-              "sigma2": parse_spec(config.sigma2, "sigma2"), act_name: act_values}
-    swept = {name: values[name] for name in AXES if len(values.get(name, ())) > 1}
+    axes = sweep_axes()
+    settings_axes = [a for a in axes if a not in ("k", "activation")]
+    values = {name: parse_spec(getattr(config, name), name) for name in settings_axes}
+    values[act_name] = act_values
+    swept = {name: values[name] for name in axes if len(values.get(name, ())) > 1}
     if len(swept) > 2:
         raise InputError(f"a sweep has one or two axes; {', '.join(swept)} all have several values")
     count = math.prod(len(v) for v in values.values())
     if count > MAX_POINTS:
         raise InputError(f"the grid has {count} points; a sweep has at most {MAX_POINTS}: use "
                          "coarser steps")
+    fixed = {k: v for k, v in config.to_dict().items() if k not in values and k != "activation"}
+    model = config_class("")
     points = []
-    for combo in product(*(values[a] for a in AXES[:5]), range(len(acts))):
-        p = dict(zip(AXES[:5], combo))
-        points.append(SpectrumConfig(acts[combo[-1]], p["ni"], p["nh"], samples=p["samples"],
-                                     population=config.population, teachers=config.teachers,
-                                     seed=config.seed, sigma1=p["sigma1"], sigma2=p["sigma2"],
-                                     rtol=config.rtol))
+    for combo in product(*(values[a] for a in settings_axes), range(len(acts))):
+        points.append(model(activation=acts[combo[-1]], **fixed,
+                            **dict(zip(settings_axes, combo[:-1]))))
     for point in (points[0], points[-1]):     # the extremes: bad sizes, a bad activation, …
         prepare(point, check=False)
     return Grid(swept, tuple(points), config)

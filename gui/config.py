@@ -7,24 +7,31 @@ run exactly. Presets in resources/presets/ use the same format.
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import replace
 from pathlib import Path
 
 from engine.activations import parse_activation
-from engine.dynamics import (MAX_STEPS, DynamicsConfig, parse_init_modes, parse_lr,
-                             prepare_dynamics)
-from engine.ensemble import MAX_SIZE, SpectrumConfig, prepare
+from engine.dynamics import parse_init_modes, prepare_dynamics
+from engine.ensemble import prepare
 from engine.errors import InputError
 from engine.fileio import write_json
 from engine.model import n_params
-from engine.validate import positive, whole
+from engine.settings import Switch, all_settings, config_class, section_defaults
+from engine.validate import positive
 
-SPECTRUM_KEYS = tuple(f.name for f in fields(SpectrumConfig))
+# The model settings (the top level) and the "dynamics" section are the engine's settings,
+# each declared once (engine.settings: SpectrumConfig's and DynamicsConfig's fields); the
+# "dynamics" section adds "enabled" (train on Run). Only the "view" section is the window's own.
+SPECTRUM_KEYS = tuple(section_defaults(""))
+DYNAMICS_DEFAULTS: dict = {"enabled": False, **section_defaults("dynamics")}
 
-# The "dynamics" section: "enabled" (train on Run) plus engine.dynamics.DynamicsConfig's fields
-# with the engine's defaults (engine/defaults.py): lr "auto" = 1/λ_max, steps, init_distance ε,
-# slow_modes m, ...
-DYNAMICS_DEFAULTS: dict = {"enabled": False, **DynamicsConfig().to_dict()}
+
+def _model_keys() -> tuple:
+    return tuple(section_defaults(""))
+
+
+def _dynamics_defaults() -> dict:
+    return {"enabled": False, **section_defaults("dynamics")}
 
 
 # The "view" section: how the run is shown (not what is computed). log_axis None: automatic
@@ -68,12 +75,10 @@ def sweep_grid(config: dict, axes):
     the swept ones from `axes` ({name: spec} or [(name, spec), …], names from
     engine.sweep.AXES); the k axis makes the activation power:SPEC. Raises InputError for a bad
     spec or grid."""
-    from engine.sweep import SweepConfig, build_grid
-    fields = {"activation": config["activation"], "ni": config["ni"], "nh": config["nh"],
-              "samples": None if config["population"] else config["samples"],
-              "population": bool(config["population"]), "sigma1": config["sigma1"],
-              "sigma2": config["sigma2"], "teachers": int(config["teachers"]),
-              "seed": int(config["seed"]), "rtol": config["rtol"]}
+    from engine.sweep import SweepConfig, build_grid, sweep_settings
+    fields = {name: config[name] for name in sweep_settings()}
+    if config["population"]:
+        fields["samples"] = None
     pairs = list(axes.items()) if isinstance(axes, dict) else list(axes)
     names = [axis for axis, _ in pairs]
     if len(set(names)) < len(names):
@@ -103,29 +108,28 @@ def _views(value, name):
     if value is not None and value not in allowed:
         raise InputError(f"{name} must be one of {', '.join(allowed)} (or null), got {value!r}")
 
-# The switches of the format: true or false, or null for the default (log_axis null:
-# automatic). Anything else ("no", 0, "false") is refused rather than guessed at.
-BOOLEANS = ("population", "dynamics.enabled", "dynamics.flow", "view.log_axis", "view.log_steps")
+# The window's own switches: true or false, or null for the default (log_axis null:
+# automatic). Anything else ("no", 0, "false") is refused rather than guessed at; the engine's
+# switches (population, dynamics.flow) are declared with theirs.
+GUI_SWITCHES = ("dynamics.enabled", "view.log_axis", "view.log_steps")
 
-# What the settings panel's widgets hold (gui/config_panel.py builds its spin boxes from this).
-# The engine accepts more (Ni up to engine.ensemble.MAX_SIZE, any seed, ...); a file beyond
-# these is refused naming the field and the range, never clamped to the widget's limit.
-PANEL_RANGES: dict[str, tuple[float, float]] = {
-    "ni": (1, 5000), "nh": (1, 5000), "samples": (1, 10_000_000),
-    "teachers": (1, 1_000_000), "seed": (0, 2 ** 31 - 1),
-    "sigma1": (1e-300, 1e12), "sigma2": (1e-300, 1e12),
-    "dynamics.lr": (1e-300, 1e12), "dynamics.steps": (1, 10_000_000),
-    "dynamics.init_distance": (1e-300, 1e12), "dynamics.slow_modes": (1, 7),
-}
+
+def switches() -> tuple:
+    return (*(s.key for s in all_settings() if isinstance(s.check, Switch)), *GUI_SWITCHES)
+
+
+def panel_ranges() -> dict[str, tuple[float, float]]:
+    """What the settings panel's widgets hold (declared with each setting: engine.settings).
+    The engine accepts more (Ni up to engine.ensemble.MAX_SIZE, any seed, ...); a file beyond
+    these is refused naming the field and the range, never clamped to the widget's limit."""
+    return {s.key: s.panel for s in all_settings() if s.panel is not None}
+
+
+PANEL_RANGES = panel_ranges()
 
 
 def _optional(check):
     return lambda value, name: None if value is None else check(value, name)
-
-
-def _file_name(value, name):
-    if not isinstance(value, str):
-        raise InputError(f"{name} must be a file name (a string) or null, got {value!r}")
 
 
 def _named(check, value, name):
@@ -136,29 +140,8 @@ def _named(check, value, name):
         raise InputError(f"{name}: {exc}") from None
 
 
-# Each field's check, from the engine (engine.validate, engine.activations, engine.dynamics)
-# with the field's own name in the message. Relations between fields (population vs samples,
-# rtol < 1, the init modes vs P) and the files are checked afterwards by the engine's
-# prepare / prepare_dynamics, in check_config.
-FIELD_CHECKS: dict = {
-    "activation": lambda v, name: parse_activation(v),
-    "ni": lambda v, name: whole(v, name, hi=MAX_SIZE),
-    "nh": lambda v, name: whole(v, name, hi=MAX_SIZE),
-    "samples": _optional(whole),
-    "teachers": whole,
-    "seed": lambda v, name: whole(v, name, lo=0),
-    "sigma1": _optional(positive), "sigma2": _optional(positive),
-    "weights": _optional(_file_name), "inputs": _optional(_file_name),
-    "rtol": _optional(positive),
-    "quadrature_nodes": _optional(whole),
-    "dynamics.lr": lambda v, name: _named(parse_lr, v, name),
-    "dynamics.steps": lambda v, name: whole(v, name, hi=MAX_STEPS),
-    "dynamics.init_distance": _optional(positive),
-    "dynamics.init_file": _optional(_file_name),
-    "dynamics.batch": _optional(whole),
-    "dynamics.slow_modes": whole,
-    "dynamics.record_every": whole,
-    "dynamics.target_decades": positive,
+# The "view" section's checks (the engine's settings check themselves, as declared).
+VIEW_CHECKS: dict = {
     "view.tolerance": _optional(positive),
     "view.views": _views,
     "view.slice": _slice,
@@ -184,8 +167,8 @@ def view_options(config: dict) -> dict:
 
 
 def default_config() -> dict:
-    d = SpectrumConfig().to_dict()
-    d["dynamics"] = dict(DYNAMICS_DEFAULTS)
+    d = section_defaults("")
+    d["dynamics"] = _dynamics_defaults()
     d["view"] = dict(VIEW_DEFAULTS)
     return d
 
@@ -195,13 +178,14 @@ def normalize(data: dict, source: str = "configuration") -> dict:
     if not isinstance(data, dict):
         raise InputError(f"{source} must be a JSON object with fields like \"activation\", \"ni\", \"nh\"")
     data = _from_cli_document(data)
-    allowed = set(SPECTRUM_KEYS) | {"dynamics", "view", "mode"}
+    model_keys, dynamics_defaults = _model_keys(), _dynamics_defaults()
+    allowed = set(model_keys) | {"dynamics", "view", "mode"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise InputError(f"{source}: unknown field{'s' if len(unknown) > 1 else ''} "
-                         f"{', '.join(map(repr, unknown))}; known: {', '.join(SPECTRUM_KEYS)}, dynamics, view")
+                         f"{', '.join(map(repr, unknown))}; known: {', '.join(model_keys)}, dynamics, view")
     out = default_config()
-    for key in SPECTRUM_KEYS:
+    for key in model_keys:
         if key in data:
             out[key] = data[key]
     if data.get("mode") not in (None, "population", "sample"):
@@ -214,43 +198,41 @@ def normalize(data: dict, source: str = "configuration") -> dict:
         dyn = {}
     if not isinstance(dyn, dict):
         raise InputError(f"{source}: \"dynamics\" must be an object with fields "
-                         f"{', '.join(DYNAMICS_DEFAULTS)}")
-    unknown = sorted(set(dyn) - set(DYNAMICS_DEFAULTS))
+                         f"{', '.join(dynamics_defaults)}")
+    unknown = sorted(set(dyn) - set(dynamics_defaults))
     if unknown:
         raise InputError(f"{source}: unknown dynamics field{'s' if len(unknown) > 1 else ''} "
-                         f"{', '.join(map(repr, unknown))}; known: {', '.join(DYNAMICS_DEFAULTS)}")
+                         f"{', '.join(map(repr, unknown))}; known: {', '.join(dynamics_defaults)}")
     out["dynamics"].update(dyn)
     view = data.get("view") or {}
     if not isinstance(view, dict) or set(view) - set(VIEW_DEFAULTS):
         raise InputError(f"{source}: \"view\" must be an object with fields {', '.join(VIEW_DEFAULTS)}")
     out["view"].update(view)
-    for key in BOOLEANS:
+    for key in switches():
         value = _get(out, key)
         if value is not None and not isinstance(value, bool):
             raise InputError(f"{source}: {key} must be true or false (or null for the default), "
                              f"got {value!r}")
-    for section, field in (("", "population"), ("dynamics", "enabled"), ("dynamics", "flow"),
-                           ("view", "log_steps")):
-        d = out[section] if section else out
-        if d[field] is None:
-            d[field] = False
+        if value is None and key != "view.log_axis":        # null: the default (false)
+            section, dot, field = key.partition(".")
+            (out[section] if dot else out)[field if dot else key] = False
     return out
 
 
 def check_values(config: dict, source: str = "configuration") -> None:
-    """Every field of a normalised config as the engine checks it, and within what the
-    settings panel can show (PANEL_RANGES); InputError names the field. Cheap: no files."""
-    for key, check in FIELD_CHECKS.items():
-        try:
+    """Every field of a normalised config as its declaration checks it (engine.settings), and
+    within what the settings panel can show; InputError names the field. Cheap: no files."""
+    try:
+        for s in all_settings():
+            s.check_value(_get(config, s.key), s.key)
+        for key, check in VIEW_CHECKS.items():
             check(_get(config, key), key)
-        except InputError as exc:
-            raise InputError(f"{source}: {exc}") from None
-    try:                     # the mode indices need P = Nh·Ni + Nh, known once Ni and Nh are
+        # the mode indices need P = Nh·Ni + Nh, known once Ni and Nh are
         _named(lambda v: parse_init_modes(v, n_params(int(config["ni"]), int(config["nh"]))),
                config["dynamics"]["init_modes"], "dynamics.init_modes")
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
-    for key, (lo, hi) in PANEL_RANGES.items():
+    for key, (lo, hi) in panel_ranges().items():
         value = _get(config, key)
         if isinstance(value, (int, float)) and not lo <= value <= hi:
             raise InputError(f"{source}: {key} must be between {_number(lo)} and {_number(hi)} "
@@ -261,22 +243,35 @@ def _number(x) -> str:
     return str(x) if isinstance(x, int) else f"{x:g}"
 
 
+# The problem of the configuration last checked with its files: its arrays (teacher weights,
+# inputs) are handed on to the runs of that configuration instead of being read again.
+_loaded: list = [None]
+
+
 def check_config(config: dict, source: str = "configuration", memory: bool = False) -> None:
     """check_values, then the engine's own preparation (engine.ensemble.prepare and
-    engine.dynamics.prepare_dynamics, which also load the files named): whatever the engine
-    would refuse at Run is refused now. The training settings are checked whether or not
-    training is switched on (as the engine checks them for teacher 1 on N samples), so a file
-    never holds a value the panel would quietly change. memory: also the engine's estimate of
-    whether the run fits in memory (the headless mode)."""
+    engine.dynamics.prepare_dynamics), which loads the files named — once: the training
+    settings are checked with the same arrays. Whatever the engine would refuse at Run is
+    refused now. The training settings are checked whether or not training is switched on (as
+    the engine checks them for teacher 1 on N samples), so a file never holds a value the panel
+    would quietly change. memory: also the engine's estimate of whether the run fits in memory
+    (the headless mode)."""
     check_values(config, source)
     try:
         spectrum = spectrum_config(config)
-        prepare(spectrum, check=memory)
-        train = SpectrumConfig(**{**spectrum.to_dict(), "teachers": 1, "population": False})
-        prepare_dynamics(train, dynamics_config(config),
+        problem = prepare(spectrum, check=memory)
+        train = replace(spectrum, teachers=1, population=False)
+        prepare_dynamics(train, dynamics_config(config), model=problem,
                          check=memory and config["dynamics"]["enabled"] and not spectrum.population)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
+    _loaded[0] = problem
+
+
+def prepare_config(config: dict):
+    """engine.ensemble.prepare for a config dict, taking the arrays of the files it names from
+    the configuration last opened (check_config) when it names the same ones."""
+    return prepare(spectrum_config(config), loaded=_loaded[0])
 
 
 def _from_cli_document(data: dict) -> dict:
@@ -284,8 +279,8 @@ def _from_cli_document(data: dict) -> dict:
     `dynamics` result (one flat config: the model, the training, and the step used)."""
     if isinstance(data.get("config"), dict) and ("teachers" in data or "steps" in data):
         data = dict(data["config"])
-        dyn_keys = set(DYNAMICS_DEFAULTS) - {"enabled"}
-        if "lr_requested" in data or dyn_keys & set(data) - set(SPECTRUM_KEYS):
+        dyn_keys = set(_dynamics_defaults()) - {"enabled"}
+        if "lr_requested" in data or dyn_keys & set(data) - set(_model_keys()):
             dyn = {k: data.pop(k) for k in list(data) if k in dyn_keys}
             dyn["lr"] = data.pop("lr_requested", dyn.get("lr", "auto"))
             dyn["enabled"] = True
@@ -297,7 +292,7 @@ def _from_cli_document(data: dict) -> dict:
 
 def spectrum_config(config: dict) -> SpectrumConfig:
     """The engine's SpectrumConfig for a config dict (checked later by engine.ensemble.prepare)."""
-    return SpectrumConfig(**{k: config[k] for k in SPECTRUM_KEYS if k in config})
+    return config_class("")(**{k: config[k] for k in _model_keys() if k in config})
 
 
 def dynamics_config(config: dict) -> DynamicsConfig:
@@ -305,13 +300,12 @@ def dynamics_config(config: dict) -> DynamicsConfig:
     d = {k: v for k, v in config["dynamics"].items() if k != "enabled"}
     if isinstance(d.get("init_modes"), list):
         d["init_modes"] = tuple(d["init_modes"])
-    return DynamicsConfig(**d)
+    return config_class("dynamics")(**d)
 
 
 def dynamics_spectrum_config(config: dict) -> SpectrumConfig:
     """Dynamics trains teacher 1 of the ensemble: the same SpectrumConfig with one teacher."""
-    cfg = spectrum_config(config)
-    return SpectrumConfig(**{**cfg.to_dict(), "teachers": 1})
+    return replace(spectrum_config(config), teachers=1)
 
 
 def load_config(path: str | Path) -> dict:

@@ -16,12 +16,12 @@ from PySide6.QtCore import QObject, Signal
 
 from engine import defaults
 from engine.dynamics import DynamicsProblem, prepare_dynamics
-from engine.ensemble import Problem, estimate_seconds, prepare
+from engine.ensemble import Problem, estimate_seconds
 from engine.errors import InputError
 from engine.landscape import default_modes
 from engine.theory import LawChoice, law_choice
 
-from .config import dynamics_config, dynamics_spectrum_config, spectrum_config, sweep_grid
+from .config import dynamics_config, dynamics_spectrum_config, prepare_config, sweep_grid
 from .zero_modes import ZeroModes
 from .tasks import (TASK, AnatomyRequest, DynamicsRequest, ExpectedRequest, LandscapeRequest,
                     SpectrumRequest, SweepRequest, TheoryRequest)
@@ -65,13 +65,14 @@ def make_plan(config: dict, full: bool) -> RunPlan | str:
     """The run for `config`: a RunPlan, or (preview only) the reason it is left to Run.
 
     Raises InputError for a bad setting, before anything is computed."""
-    problem = prepare(spectrum_config(config))
+    problem = prepare_config(config)        # the opened file's arrays, not read again
     dynamics, note = None, ""
     if config["dynamics"]["enabled"]:
         if problem.n_samples is None:
             note = "Dynamics trains on N samples: switch data to “N samples” to train."
         elif full:
-            dynamics = prepare_dynamics(dynamics_spectrum_config(config), dynamics_config(config))
+            dynamics = prepare_dynamics(dynamics_spectrum_config(config), dynamics_config(config),
+                                        model=problem)
             note = "Waiting for the spectrum…"
         else:
             note = TRAIN_HINT

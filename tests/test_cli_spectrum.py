@@ -103,7 +103,7 @@ def _bad_files(tmp_path):
 
 
 BAD = [
-    (["--activation", "relu"], "unknown activation"),
+    (["--activation", "nope"], "unknown activation"),
     (["--ni", "0"], "Ni"),
     (["--nh", "-3"], "Nh"),
     (["--samples", "0"], "samples"),

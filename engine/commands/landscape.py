@@ -14,7 +14,7 @@ from ..landscape import DEFAULT_GRID, MAX_GRID, compute_slice, estimate_slice, r
 from ..memory import Estimate
 from ..progress import ProgressBar
 from ..validate import positive, whole
-from ._flags import add_json_output, add_model_arguments, config_from_args
+from ._flags import add_flags, add_json_output, config_from_args
 
 HELP = "the exact loss on the plane of two Hessian eigenvectors, beside its quadratic model"
 
@@ -22,13 +22,7 @@ KEYS = ("modes", "eigenvalues", "directions", "a", "b", "loss", "quadratic")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_model_arguments(parser)
-    parser.add_argument("--rtol", type=float, metavar="R",
-                        help="rank tolerance, as for spectrum: the default first mode is the "
-                             "smallest eigenvalue above it")
-    parser.add_argument("--nodes", type=int, metavar="Q",
-                        help="quadrature nodes per dimension, population mode (as for spectrum; "
-                             "erf's loss has a closed form and needs none)")
+    add_flags(parser, "landscape")
     parser.add_argument("--modes", metavar="I,J",
                         help="the two eigenvectors, as indices into the ascending eigenvalues "
                              "(negative from the top: -1 is the largest; write --modes=-2,-1 when "
@@ -46,8 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _problem(args: argparse.Namespace, check: bool = True) -> Problem:
     """Every flag checked (nothing computed), and, unless check=False, the memory the run needs."""
-    problem = prepare(config_from_args(args, rtol=args.rtol, quadrature_nodes=args.nodes),
-                      check=False)
+    problem = prepare(config_from_args(args), check=False)
     if args.modes is not None:
         resolve_modes(args.modes, problem.n_params)
     whole(args.grid, "the grid size", "--grid", lo=3, hi=MAX_GRID)

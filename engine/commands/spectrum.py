@@ -13,27 +13,17 @@ from ..ensemble import Problem, TeacherResult, compute_one, iter_spectra, prepar
 from ..ensemble import estimate as estimate_spectra
 from ..errors import InputError
 from ..memory import FLOAT, Estimate
-from ..fileio import _same_file, check_writable, write_atomic, write_json
+from ..fileio import check_writable, same_file, write_atomic, write_json
 from ..jobs import JobState
 from ..progress import ProgressBar
 from ..theory import theory_record
-from ._flags import add_json_output, add_model_arguments, config_from_args
+from ._flags import add_flags, add_json_output, config_from_args
 
 HELP = "Hessian eigenvalues and rank at the teacher-student optimum"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_model_arguments(parser)
-    parser.add_argument("--teachers", type=int, default=1, metavar="K",
-                        help="number of teachers, from seeds derived from --seed (1 with --weights)")
-    parser.add_argument("--rtol", type=float, metavar="R",
-                        help="rank tolerance relative to the largest singular value of J (sample mode, "
-                             "default max(N,P)·ε) or to the largest eigenvalue of H (population, default P·ε)")
-    parser.add_argument("--nodes", type=int, metavar="Q",
-                        help="population mode: integrate by quadrature with Q nodes per dimension "
-                             "(default: closed forms for erf and polynomials, exact; for tanh a "
-                             "trapezoidal rule with spacing 0.2/√max(1, max_j |w_j|²), converged "
-                             "to ~1e-13)")
+    add_flags(parser, "spectrum")
     parser.add_argument("--eigenvectors", metavar="OUT.npz",
                         help="also write teacher 1's eigenvalues (P, ascending) and eigenvectors "
                              "(P×P, column k belongs to eigenvalue k; rows in parameter order, W1 "
@@ -74,8 +64,7 @@ def _vector_estimate(problem: Problem) -> Estimate:
 
 def _problem(args: argparse.Namespace, check: bool = True) -> Problem:
     vectors = args.eigenvectors is not None
-    problem = prepare(config_from_args(args, teachers=args.teachers, rtol=args.rtol,
-                                       quadrature_nodes=args.nodes), check and not vectors)
+    problem = prepare(config_from_args(args), check and not vectors)
     if check and vectors:
         mode = "population" if problem.n_samples is None else "sample"
         _vector_estimate(problem).require(
@@ -85,7 +74,7 @@ def _problem(args: argparse.Namespace, check: bool = True) -> Problem:
     check_writable(args.json, inputs=(args.weights, args.inputs))
     if vectors:
         check_writable(args.eigenvectors, inputs=(args.weights, args.inputs))
-        if _same_file(Path(args.eigenvectors), Path(args.json)):
+        if same_file(Path(args.eigenvectors), Path(args.json)):
             raise InputError(f"--eigenvectors and --json both name {str(args.json)!r}; give "
                              "two different files")
     return problem

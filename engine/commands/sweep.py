@@ -11,29 +11,19 @@ from ..fileio import check_writable, write_json
 from ..jobs import JobState
 from ..memory import Estimate
 from ..progress import ProgressBar
+from ..settings import add_flags
 from ..sweep import (Store, SweepConfig, build_grid, default_workers, estimate_sweep,
-                     local_executor, run_sweep)
-from ..validate import positive, whole
+                     local_executor, run_sweep, sweep_settings)
+from ..validate import whole
 
 HELP = "rank, λ range and law fit over a grid of architectures (local pool or Dask)"
-SPEC = "a number, a range A:B (inclusive) or A:B:STEP, or a list A,B,C"
 CONNECT_SECONDS = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--activation", required=True, metavar="ACT",
-                        help="as for spectrum; several (quadratic,cubic,erf) make an activation "
-                             "axis, power:A:B (or power:A,B,C) sweeps the power k")
-    parser.add_argument("--ni", required=True, metavar="SPEC", help=f"input dimension Ni: {SPEC}")
-    parser.add_argument("--nh", required=True, metavar="SPEC", help=f"hidden units Nh: {SPEC}")
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--samples", metavar="SPEC", help=f"number of inputs N: {SPEC} (default 4·P)")
-    mode.add_argument("--population", action="store_true", help="population Hessians (N → ∞)")
-    parser.add_argument("--sigma1", metavar="SPEC", help=f"std of W1 entries: {SPEC} (default 1/√Ni)")
-    parser.add_argument("--sigma2", metavar="SPEC", help=f"std of W2 entries: {SPEC} (default 1/√Nh)")
-    parser.add_argument("--teachers", type=int, default=1, metavar="K", help="teachers per point")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every point's teachers and inputs")
-    parser.add_argument("--rtol", type=float, metavar="R", help="rank tolerance, as for spectrum")
+    add_flags(parser, "sweep", helps={
+        "activation": "as for spectrum; several (quadratic,cubic,erf) make an activation axis, "
+                      "power:A:B (or power:A,B,C) sweeps the power k"})
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, metavar="N",
                        help=f"local worker processes, one BLAS thread each (default: cores − 1 = "
@@ -48,11 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args) -> SweepConfig:
-    whole(args.teachers, "the number of teachers", "--teachers")
-    if args.rtol is not None:
-        positive(args.rtol, "rtol", "--rtol")
-    return SweepConfig(args.activation, args.ni, args.nh, args.samples, args.population,
-                       args.sigma1, args.sigma2, args.teachers, args.seed, args.rtol)
+    """The sweep's settings: each checked as declared (engine.settings), sweep axes as specs
+    (build_grid parses and checks every value)."""
+    specs = {name: getattr(args, name) for name, s in sweep_settings().items()}
+    for name, s in sweep_settings().items():
+        if not s.sweep and name != "activation":
+            specs[name] = s.cli(specs[name])
+    return SweepConfig(**specs)
 
 
 def _workers(args) -> int:

@@ -15,38 +15,22 @@ from ..errors import InputError
 from ..fileio import check_writable, write_json
 from ..memory import Estimate
 from ..validate import sigmas, whole
-from ._flags import add_json_output
+from ._flags import add_flags, add_json_output
 
 HELP = "random-matrix law of the linear-network spectrum (density, CDF, support)"
 
 
-# Options without a value of their own use SUPPRESS, so that the help (ArgumentDefaultsHelpFormatter)
-# shows the default described in words instead of "(default: None)".
-_NONE = argparse.SUPPRESS
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ni", type=int, required=True, metavar="NI", default=_NONE,
-                        help="input dimension Ni (a positive integer)")
-    parser.add_argument("--nh", type=int, required=True, metavar="NH", default=_NONE,
-                        help="hidden units Nh (a positive integer)")
-    parser.add_argument("--sigma1", type=float, metavar="S", default=_NONE,
-                        help="standard deviation of the teacher's W1 entries (default 1/√Ni)")
-    parser.add_argument("--sigma2", type=float, metavar="S", default=_NONE,
-                        help="standard deviation of the teacher's W2 entries (default 1/√Nh); "
-                             "sets the χ² law of s = ‖W2‖² and the default --s")
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--samples", type=int, metavar="N", default=_NONE,
-                      help="number of training inputs N: the finite-data law (Marchenko–Pastur–"
-                           "Silverstein, ratio Ni/N), normalised over the nonzero eigenvalues "
-                           "(N of them when N < Ni). Default: the N → ∞ law")
-    mode.add_argument("--population", action="store_true", default=_NONE,
-                      help="the N → ∞ law (population Hessian); this is the default")
+    add_flags(parser, "theory", helps={
+        "samples": "number of training inputs N: the finite-data law (Marchenko–Pastur–"
+                   "Silverstein, ratio Ni/N), normalised over the nonzero eigenvalues (N of them "
+                   "when N < Ni). Default: the N → ∞ law",
+        "population": "the N → ∞ law (population Hessian); this is the default"})
     parser.add_argument("--law", choices=("pooled", "conditional"), default="pooled",
                         help="pooled: over random teachers, s ~ σ2²·χ²(Nh) (χ² ⊛ Marchenko–Pastur "
                              "when N → ∞); conditional: one teacher with ‖W2‖² = s (Marchenko–"
                              "Pastur shifted by s, with an atom at s when Ni > Nh)")
-    parser.add_argument("--s", type=float, metavar="S", default=_NONE,
+    parser.add_argument("--s", type=float, metavar="S",
                         help="conditional law only: the teacher's s = ‖W2‖² (default: its mean "
                              "σ2²·Nh)")
     parser.add_argument("--grid", type=int, default=2000, metavar="G",
@@ -57,10 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _resolve(args: argparse.Namespace) -> dict:
-    """Validate the flags and fill in the defaults (options not given are absent: SUPPRESS)."""
-    for name in ("sigma1", "sigma2", "samples", "s"):
-        if not hasattr(args, name):
-            setattr(args, name, None)
+    """Validate the flags and fill in the defaults."""
     whole(args.ni, "Ni", "--ni"), whole(args.nh, "Nh", "--nh")
     if args.samples is not None:
         whole(args.samples, "the number of samples", "--samples (or leave it out for the N → ∞ law)")

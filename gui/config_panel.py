@@ -1,8 +1,10 @@
 """The configuration panel: every setting of a run, as a config dict (gui/config.py).
 
-Emits `changed` on any edit; the main window debounces it into a cheap re-run. Fields the panel
-has no widget for (a weights or inputs file, rtol, quadrature nodes) are kept from the last
-loaded configuration so that File → Open → Save round-trips exactly.
+Its rows are the settings that declare a widget (engine.settings: the label, kind, range and
+special value of each), in declaration order. Emits `changed` on any edit; the main window
+debounces it into a cheap re-run. Fields the panel has no widget for (a weights or inputs file,
+rtol, quadrature nodes, most training settings) are kept from the last loaded configuration so
+that File → Open → Save round-trips exactly.
 """
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from engine.activations import ACTIVATION_HELP, FAMILIES, MAX_POWER, parse_activ
 from engine.errors import InputError
 from engine.model import default_sigmas, n_params
 
-from .config import PANEL_RANGES, check_values, default_config, normalize
+from engine.settings import Setting, all_settings
+
+from .config import check_values, default_config, normalize
 
 
 class SciSpinBox(QDoubleSpinBox):
@@ -78,6 +82,23 @@ def _spin(lo: int, hi: int, special: str | None = None, tip: str = "") -> QSpinB
     return s
 
 
+def _widget(s: Setting) -> QWidget:
+    """The widget a setting declares (engine.settings): its kind, range, special value, help."""
+    special = s.special[0] if s.special else None
+    if s.widget == "spin":            # a special value takes the place just below the range
+        w = _spin(s.panel[0] - (1 if special else 0), s.panel[1], special)
+    elif s.widget == "sci":
+        w = SciSpinBox(special=special, factor=s.factor, maximum=s.panel[1])
+    elif s.widget == "choice":
+        w = QComboBox()
+        for value, text in s.choices:
+            w.addItem(text, value)
+    else:
+        raise ValueError(f"setting {s.key}: unknown widget {s.widget!r}")
+    w.setToolTip(s.help)
+    return w
+
+
 class ConfigPanel(QWidget):
     changed = Signal()
     run_requested = Signal()
@@ -85,7 +106,7 @@ class ConfigPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._extra: dict = {}        # fields without a widget, kept for round-trips
+        self._loaded: dict = {}       # the configuration shown: fields without a widget round-trip
         self._view: dict = {}         # the "view" section (set by the main window)
         self._loading = False
         self._build()
@@ -93,74 +114,36 @@ class ConfigPanel(QWidget):
 
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
-        self.activation = QComboBox()
-        for family in FAMILIES.values():
-            self.activation.addItem(family.label, family.key)
-        self.activation.setToolTip(ACTIVATION_HELP)
-        # The argument of a family that takes one (engine.activations.Family.parameter):
-        # a whole number, or a list of numbers.
-        self.power = _spin(1, MAX_POWER, tip="k in g(z) = z^k")
-        self.coefficients = QLineEdit()
-        self.coefficients.setPlaceholderText("c0, c1, c2, …   e.g. 0, 1, 0.5")
-        self.coefficients.setToolTip("Coefficients c_0, c_1, … of g(z) = Σ c_m z^m, separated by commas")
-        self._argument_widgets = {"integer": self.power, "numbers": self.coefficients}
-        self.activation_error = QLabel("")
-        self.activation_error.setObjectName("fieldError")
-        self.activation_error.setWordWrap(True)
-        self.ni = _spin(*PANEL_RANGES["ni"], tip="input dimension Ni")
-        self.nh = _spin(*PANEL_RANGES["nh"], tip="hidden units Nh")
-        self.params = QLabel("")
-        self.data_mode = QComboBox()
-        self.data_mode.addItem("N samples", "sample")
-        self.data_mode.addItem("population  (N → ∞)", "population")
-        self.data_mode.setToolTip("Sample Hessian from N Gaussian inputs, or the population Hessian "
-                                  "(exact expectation, no sampling noise)")
-        self.samples = _spin(0, PANEL_RANGES["samples"][1], special="auto (4·P)",   # 0: auto
-                             tip="number of inputs N; auto: 4·P")
-        self.sigma1 = SciSpinBox(special="auto", factor=2 ** 0.5, maximum=PANEL_RANGES["sigma1"][1])
-        self.sigma1.setToolTip("standard deviation of the teacher's W1 entries; auto: 1/√Ni")
-        self.sigma2 = SciSpinBox(special="auto", factor=2 ** 0.5, maximum=PANEL_RANGES["sigma2"][1])
-        self.sigma2.setToolTip("standard deviation of the teacher's W2 entries; auto: 1/√Nh")
-        self.teachers = _spin(*PANEL_RANGES["teachers"], tip="number of teachers K in the ensemble (pooled in the histogram)")
-        self.seed = _spin(*PANEL_RANGES["seed"], tip="seed of teachers and inputs: the same seed gives the same run")
-
+        """One form row per setting with a widget, in declaration order (engine.settings),
+        the model's in the panel, the training's in the Dynamics box."""
         self.dynamics = QGroupBox("Dynamics (gradient descent, on Run)")
         self.dynamics.setCheckable(True)
-        self.lr = SciSpinBox(special="auto (1/λ_max)", factor=2.0, maximum=PANEL_RANGES["dynamics.lr"][1])
-        self.lr.setToolTip("step η; auto: 1/λ_max of the teacher. GD is stable for η < 2/λ_max")
-        self.steps = _spin(*PANEL_RANGES["dynamics.steps"], tip="number of gradient-descent steps")
-        self.distance = SciSpinBox(factor=10.0, maximum=PANEL_RANGES["dynamics.init_distance"][1])
-        self.distance.setToolTip("ε: norm of the random initial displacement δ0 from the optimum θ*")
-        self.slow_modes = _spin(*PANEL_RANGES["dynamics.slow_modes"], tip="m: the slowest nonzero modes drawn in colour")
-
-        form = QFormLayout()
+        form, dform = QFormLayout(), QFormLayout(self.dynamics)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("activation g", self.activation)
-        self.power_label = QLabel("")
-        form.addRow(self.power_label, self.power)
-        self.coef_label = QLabel("")
-        form.addRow(self.coef_label, self.coefficients)
-        self._argument_labels = {"integer": self.power_label, "numbers": self.coef_label}
-        form.addRow("", self.activation_error)
-        form.addRow("inputs  Ni", self.ni)
-        form.addRow("hidden  Nh", self.nh)
-        form.addRow("", self.params)
-        form.addRow("data", self.data_mode)
-        form.addRow("samples  N", self.samples)
-        form.addRow("σ1  (W1 std)", self.sigma1)
-        form.addRow("σ2  (W2 std)", self.sigma2)
-        form.addRow("teachers  K", self.teachers)
-        form.addRow("seed", self.seed)
+        self.forms = forms = {"": form, "dynamics": dform}     # by section
+        self.params = QLabel("")
+        self.settings = [s for s in all_settings() if s.widget]
+        self.widgets: dict[str, QWidget] = {}
+        for s in self.settings:
+            if s.widget == "activation":
+                w = self._build_activation(forms[s.section], s)
+                w.currentIndexChanged.connect(self._edited)
+            else:
+                w = _widget(s)
+                forms[s.section].addRow(s.label, w)
+                signal = w.currentIndexChanged if isinstance(w, QComboBox) else w.valueChanged
+                signal.connect(self._edited)
+            self.widgets[s.key] = w
+            if not hasattr(type(self), s.name):
+                setattr(self, s.name, w)         # panel.ni, panel.steps, …
+            if s.key == "nh":
+                form.addRow("", self.params)
+        self.data_mode = self.widgets["population"]            # older names
+        self.distance = self.widgets["dynamics.init_distance"]
         self.extra_label = QLabel("")
         self.extra_label.setWordWrap(True)
         self.extra_label.setObjectName("extraFields")
         form.addRow("", self.extra_label)
-
-        dform = QFormLayout(self.dynamics)
-        dform.addRow("step  η", self.lr)
-        dform.addRow("steps", self.steps)
-        dform.addRow("start  ε", self.distance)
-        dform.addRow("slow modes  m", self.slow_modes)
 
         self.run_button = QPushButton("Run  (Ctrl+R)")
         self.run_button.setObjectName("runButton")
@@ -177,14 +160,34 @@ class ConfigPanel(QWidget):
         lay.addWidget(self.dynamics)
         lay.addLayout(buttons)
         lay.addStretch(1)
-
-        for w in (self.activation, self.data_mode):
-            w.currentIndexChanged.connect(self._edited)
-        for w in (self.power, self.ni, self.nh, self.samples, self.teachers, self.seed, self.steps,
-                  self.slow_modes, self.sigma1, self.sigma2, self.lr, self.distance):
-            w.valueChanged.connect(self._edited)
-        self.coefficients.editingFinished.connect(self._edited)
         self.dynamics.toggled.connect(self._edited)
+
+    def _build_activation(self, form: QFormLayout, s: Setting) -> QComboBox:
+        """The family (engine.activations.FAMILIES, read now: a family added later shows up)
+        and the argument of a family that takes one (Family.parameter): a whole number, or a
+        list of numbers."""
+        self.activation = QComboBox()
+        for family in FAMILIES.values():
+            self.activation.addItem(family.label, family.key)
+        self.activation.setToolTip(ACTIVATION_HELP)
+        self.power = _spin(1, MAX_POWER, tip="k in g(z) = z^k")
+        self.coefficients = QLineEdit()
+        self.coefficients.setPlaceholderText("c0, c1, c2, …   e.g. 0, 1, 0.5")
+        self.coefficients.setToolTip("Coefficients c_0, c_1, … of g(z) = Σ c_m z^m, separated by commas")
+        self._argument_widgets = {"integer": self.power, "numbers": self.coefficients}
+        self.activation_error = QLabel("")
+        self.activation_error.setObjectName("fieldError")
+        self.activation_error.setWordWrap(True)
+        form.addRow(s.label, self.activation)
+        self.power_label = QLabel("")
+        form.addRow(self.power_label, self.power)
+        self.coef_label = QLabel("")
+        form.addRow(self.coef_label, self.coefficients)
+        self._argument_labels = {"integer": self.power_label, "numbers": self.coef_label}
+        form.addRow("", self.activation_error)
+        self.power.valueChanged.connect(self._edited)
+        self.coefficients.editingFinished.connect(self._edited)
+        return self.activation
 
     # ------------------------------------------------------------------ config dict <-> widgets
     def _activation_text(self) -> str:
@@ -196,23 +199,50 @@ class ConfigPanel(QWidget):
             return family.spec(",".join(p for p in text.split(",") if p))
         return family.spec()
 
+    def _value(self, s: Setting):
+        """A widget's value as the setting's: its special value (e.g. auto) at the minimum."""
+        w = self.widgets[s.key]
+        if s.widget == "activation":
+            return self._activation_text()
+        if isinstance(w, QComboBox):
+            return s.choices[w.currentIndex()][0]
+        if s.special is not None and w.value() == w.minimum():
+            return s.special[1]
+        return w.value()
+
+    def _show(self, s: Setting, value) -> None:
+        w = self.widgets[s.key]
+        if s.widget == "activation":
+            act = parse_activation(value)
+            self.activation.setCurrentIndex(self.activation.findData(act.family))
+            parameter = FAMILIES[act.family].parameter
+            if parameter == "integer":
+                self.power.setValue(int(act.argument))
+            elif parameter == "numbers":
+                self.coefficients.setText(", ".join(act.argument.split(",")))
+        elif isinstance(w, QComboBox):
+            w.setCurrentIndex([v for v, _ in s.choices].index(value))
+        elif s.special is not None and value == s.special[1]:
+            w.setValue(w.minimum())
+        else:
+            value = s.default if value is None else value    # e.g. ε: null is the default
+            w.setValue(int(value) if isinstance(w, QSpinBox) else float(value))
+
     def config(self) -> dict:
         cfg = default_config()
-        cfg.update(self._extra)
-        population = self.data_mode.currentData() == "population"
-        cfg.update(activation=self._activation_text(), ni=self.ni.value(), nh=self.nh.value(),
-                   population=population,
-                   samples=None if population or self.samples.value() == 0 else self.samples.value(),
-                   sigma1=self.sigma1.value() or None, sigma2=self.sigma2.value() or None,
-                   teachers=self.teachers.value(), seed=self.seed.value())
-        if cfg.get("inputs") and not population:
-            cfg["samples"] = self._extra.get("samples")
-        cfg["dynamics"] = dict(cfg["dynamics"])
+        cfg.update({k: v for k, v in self._loaded.items() if k not in ("dynamics", "view")})
+        cfg["dynamics"] = dict(self._loaded.get("dynamics", cfg["dynamics"]))
         cfg["view"] = dict(self._view)
-        cfg["dynamics"].update(enabled=self.dynamics.isChecked(), lr=self.lr.value() or "auto",
-                               steps=self.steps.value(), slow_modes=self.slow_modes.value())
-        if not cfg["dynamics"].get("init_file"):
-            cfg["dynamics"]["init_distance"] = self.distance.value()
+        for s in self.settings:
+            (cfg[s.section] if s.section else cfg)[s.name] = self._value(s)
+        population = cfg["population"]
+        if population:
+            cfg["samples"] = None
+        elif cfg.get("inputs"):                   # N is the number of rows of the inputs file
+            cfg["samples"] = self._loaded.get("samples")
+        if cfg["dynamics"].get("init_file"):      # ε is the file's |δ0|
+            cfg["dynamics"]["init_distance"] = self._loaded["dynamics"]["init_distance"]
+        cfg["dynamics"]["enabled"] = self.dynamics.isChecked()
         return cfg
 
     def set_config(self, config: dict) -> None:
@@ -222,35 +252,13 @@ class ConfigPanel(QWidget):
         spin box's limit or coerced to another value."""
         cfg = normalize(config)
         check_values(cfg)
-        act = parse_activation(cfg["activation"])
         self._loading = True
         try:
-            self._extra = {k: cfg[k] for k in ("weights", "inputs", "rtol", "quadrature_nodes")}
-            if cfg.get("inputs"):
-                self._extra["samples"] = cfg.get("samples")
-            self._extra["dynamics"] = dict(cfg["dynamics"])
+            self._loaded = cfg
             self._view = dict(cfg["view"])
-            self.activation.setCurrentIndex(self.activation.findData(act.family))
-            parameter = FAMILIES[act.family].parameter
-            if parameter == "integer":
-                self.power.setValue(int(act.argument))
-            elif parameter == "numbers":
-                self.coefficients.setText(", ".join(act.argument.split(",")))
-            self.ni.setValue(int(cfg["ni"]))
-            self.nh.setValue(int(cfg["nh"]))
-            self.data_mode.setCurrentIndex(1 if cfg["population"] else 0)
-            self.samples.setValue(int(cfg["samples"] or 0))
-            self.sigma1.setValue(float(cfg["sigma1"] or 0.0))
-            self.sigma2.setValue(float(cfg["sigma2"] or 0.0))
-            self.teachers.setValue(int(cfg["teachers"]))
-            self.seed.setValue(int(cfg["seed"]))
-            d = cfg["dynamics"]
-            self.dynamics.setChecked(d["enabled"])
-            lr = d["lr"]
-            self.lr.setValue(0.0 if lr == "auto" else float(lr))
-            self.steps.setValue(int(d["steps"]))
-            self.distance.setValue(float(d["init_distance"] or defaults.INIT_DISTANCE))
-            self.slow_modes.setValue(int(d["slow_modes"]))
+            for s in self.settings:
+                self._show(s, cfg[s.section][s.name] if s.section else cfg[s.name])
+            self.dynamics.setChecked(cfg["dynamics"]["enabled"])
         finally:
             self._loading = False
         self._update_dependent()
@@ -285,18 +293,19 @@ class ConfigPanel(QWidget):
         ni, nh = self.ni.value(), self.nh.value()
         p = n_params(ni, nh)
         self.params.setText(f"P = Nh·Ni + Nh = {p}")
-        population = self.data_mode.currentData() == "population"
-        self.samples.setEnabled(not population and not self._extra.get("inputs"))
+        population = self.data_mode.currentIndex() == 1
+        self.samples.setEnabled(not population and not self._loaded.get("inputs"))
         self.samples.setSpecialValueText(f"auto ({defaults.SAMPLES_PER_PARAMETER}·P = "
                                          f"{defaults.default_samples(p)})")
         d1, d2 = default_sigmas(ni, nh)
         self.sigma1.setSpecialValueText(f"auto (1/√Ni = {d1:.3g})")
         self.sigma2.setSpecialValueText(f"auto (1/√Nh = {d2:.3g})")
-        extras = [f"{k} = {self._extra[k]}" for k in ("weights", "inputs", "rtol", "quadrature_nodes")
-                  if self._extra.get(k) is not None]
+        # the model's settings without a widget, from the file: shown, and kept on Save
+        extras = [f"{s.name} = {self._loaded[s.name]}" for s in all_settings()
+                  if s.section == "" and not s.widget and self._loaded.get(s.name) is not None]
         self.extra_label.setText("from file: " + ", ".join(extras) if extras else "")
         self.extra_label.setVisible(bool(extras))
-        self.teachers.setEnabled(not self._extra.get("weights"))
+        self.teachers.setEnabled(not self._loaded.get("weights"))
 
     def set_view_option(self, key: str, value) -> None:
         """Record a view choice (e.g. the log axis) in the config without re-running anything."""

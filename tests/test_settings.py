@@ -96,3 +96,29 @@ def test_a_new_setting_is_in_the_json_format(wobbly, tmp_path):
     with pytest.raises(InputError, match="wobble must be between 1 and 9 in the window"):
         load_config(path)
     assert "wobble" not in normalize({"ni": 3}) or normalize({"ni": 3})["wobble"] == 3
+
+
+def test_a_new_setting_is_a_row_of_the_settings_panel(wobbly, qtbot):
+    from PySide6.QtWidgets import QFormLayout
+
+    from gui.config import default_config
+    from gui.config_panel import ConfigPanel
+
+    panel = ConfigPanel()
+    qtbot.addWidget(panel)
+    spin = panel.widgets["wobble"]
+    assert (spin.minimum(), spin.maximum()) == (1, 9) and spin.value() == 3
+    form = panel.forms[""]
+    assert isinstance(form, QFormLayout) and form.labelForField(spin).text() == "wobble  w"
+    assert spin.toolTip() == "a throw-away setting"
+    cfg = default_config()
+    cfg["wobble"] = 8
+    panel.set_config(cfg)
+    assert spin.value() == 8 and panel.config() == cfg
+    with qtbot.waitSignal(panel.changed, timeout=1000):
+        spin.setValue(2)
+    assert panel.config()["wobble"] == 2
+    cfg["wobble"] = 99
+    with pytest.raises(InputError, match="wobble must be between 1 and 9"):
+        panel.set_config(cfg)
+    assert panel.config()["wobble"] == 2

@@ -1,5 +1,6 @@
-"""Every default of a run, in one place: the engine's config dataclasses, the command line and
-the GUI all read them here, so a default can only ever have one value."""
+"""Every default of a run, in one place: the settings' declarations (engine.settings, on the
+fields of SpectrumConfig and DynamicsConfig) take them from here, and the command line and the
+GUI take them from the declarations, so a default can only ever have one value."""
 from __future__ import annotations
 
 # The model and its data (engine.ensemble.SpectrumConfig).

@@ -215,10 +215,12 @@ def load_init_vector(path: str | Path, p: int) -> np.ndarray:
 
 
 def prepare_dynamics(spectrum_config: SpectrumConfig, dynamics_config: DynamicsConfig,
-                     check: bool = True, model: Problem | None = None) -> DynamicsProblem:
+                     check: bool = True, model: Problem | None = None,
+                     loaded: DynamicsProblem | None = None) -> DynamicsProblem:
     """Check every field and load the files, so bad input fails before any computation, and
-    (unless check=False, for --dry-run) that the run fits in memory. `model`: a problem
-    already prepared from the same files, whose arrays are taken instead of reading them again."""
+    (unless check=False, for --dry-run) that the run fits in memory. `model` and `loaded`:
+    problems already prepared; the arrays of the files this one names too (teacher weights,
+    inputs, the start vector) are taken from them instead of being read again."""
     if spectrum_config.population:
         raise InputError("dynamics trains on N samples; drop --population and set --samples")
     if spectrum_config.teachers != 1:
@@ -230,7 +232,11 @@ def prepare_dynamics(spectrum_config: SpectrumConfig, dynamics_config: DynamicsC
         raise InputError("give either --init-modes or --init-file, not both")
     modes = parse_init_modes(clean["init_modes"], p)
     cfg = DynamicsConfig(**{**clean, "init_modes": modes})
-    init_vector = load_init_vector(cfg.init_file, p) if cfg.init_file is not None else None
+    init_vector = None
+    if cfg.init_file is not None:
+        same = loaded is not None and loaded.config.init_file == cfg.init_file and \
+            loaded.init_vector is not None and loaded.init_vector.size == p
+        init_vector = loaded.init_vector if same else load_init_vector(cfg.init_file, p)
     problem = DynamicsProblem(model, cfg, init_vector, modes)
     if check:
         estimate_dynamics(problem).require(

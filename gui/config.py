@@ -243,9 +243,10 @@ def _number(x) -> str:
     return str(x) if isinstance(x, int) else f"{x:g}"
 
 
-# The problem of the configuration last checked with its files: its arrays (teacher weights,
-# inputs) are handed on to the runs of that configuration instead of being read again.
-_loaded: list = [None]
+# The problems of the configuration last checked with its files (model, training): their
+# arrays (teacher weights, inputs, start vector) are handed on to the runs of that
+# configuration instead of being read again.
+_loaded: list = [None, None]
 
 
 def check_config(config: dict, source: str = "configuration", memory: bool = False) -> None:
@@ -261,17 +262,25 @@ def check_config(config: dict, source: str = "configuration", memory: bool = Fal
         spectrum = spectrum_config(config)
         problem = prepare(spectrum, check=memory)
         train = replace(spectrum, teachers=1, population=False)
-        prepare_dynamics(train, dynamics_config(config), model=problem,
-                         check=memory and config["dynamics"]["enabled"] and not spectrum.population)
+        training = prepare_dynamics(
+            train, dynamics_config(config), model=problem,
+            check=memory and config["dynamics"]["enabled"] and not spectrum.population)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
-    _loaded[0] = problem
+    _loaded[:] = [problem, training]
 
 
 def prepare_config(config: dict):
     """engine.ensemble.prepare for a config dict, taking the arrays of the files it names from
     the configuration last opened (check_config) when it names the same ones."""
     return prepare(spectrum_config(config), loaded=_loaded[0])
+
+
+def prepare_training(config: dict, model):
+    """engine.dynamics.prepare_dynamics for a config dict's training (teacher 1 of `model`),
+    its start vector, if any, taken from the configuration last opened when it is the same."""
+    return prepare_dynamics(dynamics_spectrum_config(config), dynamics_config(config),
+                            model=model, loaded=_loaded[1])
 
 
 def _from_cli_document(data: dict) -> dict:

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from engine import defaults
-from engine.dynamics import DynamicsProblem, prepare_dynamics
+from engine.dynamics import DynamicsProblem
 from engine.ensemble import Problem, estimate_seconds
 from engine.errors import InputError
 from engine.landscape import default_modes
 from engine.theory import LawChoice, law_choice
 
-from .config import dynamics_config, dynamics_spectrum_config, prepare_config, sweep_grid
+from .config import prepare_config, prepare_training, sweep_grid
 from .zero_modes import ZeroModes
 from .tasks import (TASK, AnatomyRequest, DynamicsRequest, ExpectedRequest, LandscapeRequest,
                     SpectrumRequest, SweepRequest, TheoryRequest)
@@ -71,8 +71,7 @@ def make_plan(config: dict, full: bool) -> RunPlan | str:
         if problem.n_samples is None:
             note = "Dynamics trains on N samples: switch data to “N samples” to train."
         elif full:
-            dynamics = prepare_dynamics(dynamics_spectrum_config(config), dynamics_config(config),
-                                        model=problem)
+            dynamics = prepare_training(config, problem)
             note = "Waiting for the spectrum…"
         else:
             note = TRAIN_HINT

@@ -259,3 +259,37 @@ def test_file_open_refuses_a_bad_file_and_leaves_the_window_as_it_was(window, qt
     assert window.recent_files() == recent and not window.is_running()
     qtbot.wait(500)                                   # no debounced preview clears it
     assert window.error_text() == message and window.config() == before
+
+
+def test_an_opened_configuration_reads_its_files_once(tmp_path, monkeypatch):
+    """File → Open checks the model and the training with one read of each file, and the run
+    of that configuration takes the same arrays (gui.config.prepare_config)."""
+    import numpy as np
+
+    from engine import dynamics, ensemble
+    from gui.run_controller import make_plan
+
+    reads = []
+
+    def counted(name, load):
+        return lambda *a, **k: reads.append(name) or load(*a, **k)
+    monkeypatch.setattr(ensemble, "load_teacher", counted("weights", ensemble.load_teacher))
+    monkeypatch.setattr(ensemble, "load_inputs", counted("inputs", ensemble.load_inputs))
+    monkeypatch.setattr(dynamics, "load_init_vector", counted("init", dynamics.load_init_vector))
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "w.npz", W1=rng.normal(size=(2, 3)), W2=rng.normal(size=2))
+    np.save(tmp_path / "x.npy", rng.normal(size=(40, 3)))
+    np.save(tmp_path / "d.npy", rng.normal(size=8) * 1e-3)
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"activation": "erf", "ni": 3, "nh": 2, "weights": str(tmp_path / "w.npz"),
+                                "inputs": str(tmp_path / "x.npy"),
+                                "dynamics": {"enabled": True, "steps": 5,
+                                             "init_file": str(tmp_path / "d.npy")}}))
+    cfg = load_config(path)
+    assert sorted(reads) == ["init", "inputs", "weights"]
+    plan = make_plan(cfg, full=True)
+    assert sorted(reads) == ["init", "inputs", "weights"]
+    assert plan.dynamics.init_vector is not None and plan.problem.inputs.shape == (40, 3)
+    cfg["ni"] = 4                                     # another shape: read (and refused) anew
+    with pytest.raises(InputError):
+        make_plan(cfg, full=True)

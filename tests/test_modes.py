@@ -256,8 +256,9 @@ def test_too_few_samples_show_as_zero_modes_outside_the_symmetries():
 
 def test_erf_and_tanh_have_no_symmetry_directions_and_limits_are_refused():
     t, _ = make(3, 2)
-    assert symmetry_directions(t, parse_activation("erf")) is None
-    assert symmetry_directions(t, parse_activation("tanh")) is None
+    for name in ("erf", "tanh", "softplus", "sigmoid", "gelu"):     # not homogeneous: none
+        assert symmetry_directions(t, parse_activation(name)) is None
+    assert symmetry_directions(t, parse_activation("relu")).shape == (t.n_params, 2)  # tests/test_relu.py
     lam = np.ones(t.n_params)
     assert check_symmetries(t, parse_activation("erf"), lam, np.eye(t.n_params), 0.0) is None
     big, _ = make(30, 20)

@@ -17,7 +17,9 @@ from engine.population import (complement_basis, population_hessian, reduced_pop
 from engine.spectrum import population_spectrum
 
 ROOT = Path(__file__).resolve().parent.parent
-ACTIVATIONS = ["erf", "tanh", "quadratic", "cubic", "poly:0.3,-1,0.5,0.25"]
+ACTIVATIONS = ["erf", "tanh", "quadratic", "cubic", "poly:0.3,-1,0.5,0.25", "relu", "softplus",
+               "sigmoid", "gelu"]
+QUADRATURE = ("tanh", "softplus", "sigmoid", "gelu")      # no closed form: nodes fixed below
 
 
 def teacher(ni: int, nh: int, seed: int = 0, parallel: bool = False) -> Teacher:
@@ -35,7 +37,7 @@ CASES = [(9, 3, False), (7, 4, True), (4, 6, False), (5, 5, True)]   # r < Ni (t
 @pytest.mark.parametrize("ni, nh, parallel", CASES)
 def test_the_reduced_spectrum_is_the_dense_one(act, ni, nh, parallel):
     t, g = teacher(ni, nh, parallel=parallel), parse_activation(act)
-    nodes = 201 if act == "tanh" else None        # tanh: quadrature either way, the same rule
+    nodes = 201 if act in QUADRATURE else None     # quadrature either way, the same rule
     dense = np.linalg.eigvalsh(population_hessian(t, g, nodes))
     red = reduced_population_hessian(t, g, nodes)
     r = min(ni, nh) - parallel
@@ -49,7 +51,7 @@ def test_the_reduced_spectrum_is_the_dense_one(act, ni, nh, parallel):
         assert np.count_nonzero(np.abs(got - a) <= 1e-12 * dense[-1]) >= ni - r
 
 
-@pytest.mark.parametrize("act", ["erf", "cubic"])
+@pytest.mark.parametrize("act", ["erf", "cubic", "relu"])
 def test_the_reduced_eigenvectors_are_eigenvectors_of_the_dense_matrix(act):
     t, g = teacher(8, 3, seed=3, parallel=True), parse_activation(act)
     H = population_hessian(t, g)

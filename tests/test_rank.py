@@ -25,6 +25,11 @@ def test_rank_formulas_by_hand():
     assert rank_upper_bound(poly, 3, 2) == min(8, comb(3, 1) + comb(4, 2))
     assert predicted_rank(parse_activation("poly:0,1,0,1"), 3, 2) is None   # only a bound
     assert predicted_rank(parse_activation("poly:0,0,0,2.5"), 5, 7) == 34   # c·z³ is cubic
+    relu = parse_activation("relu")                        # one rescaling per neuron
+    assert predicted_rank(relu, 4, 3) == 12 and predicted_rank(relu, 3, 6) == 18
+    assert rank_upper_bound(relu, 4, 3) == 12 and rank_upper_bound(relu, 4, 3, samples=10) == 10
+    for name in ("tanh", "softplus", "sigmoid", "gelu"):   # no symmetry: full rank
+        assert predicted_rank(parse_activation(name), 4, 3) == 15
 
 
 CASES = [
@@ -34,6 +39,8 @@ CASES = [
     ("power:4", 3, 5),            # Alexander–Hirschowitz exception
     ("cubic", 5, 7),              # Alexander–Hirschowitz exception
     ("erf", 4, 3), ("tanh", 3, 4),
+    ("relu", 4, 3), ("relu", 3, 5),
+    ("softplus", 4, 3), ("sigmoid", 3, 4), ("gelu", 4, 3),
 ]
 
 

@@ -190,3 +190,19 @@ def test_every_subcommand_runs_relu_and_theory_stays_linear(tmp_path):
     assert main(["spectrum", "--activation", "relu", "--ni", "4", "--nh", "3", "--population",
                  "--nodes", "41", "--json", str(tmp_path / "n.json")]) == 2
     assert not (tmp_path / "n.json").exists()
+
+
+@pytest.mark.parametrize("population", [True, False])
+def test_the_modes_view_anatomy_reports_the_rescalings(population):
+    """engine.anatomy (what the Modes view shows): 'Nh zero modes = Nh symmetries (per-neuron
+    rescalings: Nh)' with a round-off residual, in both modes."""
+    from engine.anatomy import anatomy
+
+    ni, nh = 4, 3
+    p = nh * ni + nh
+    problem = prepare(SpectrumConfig("relu", ni, nh, population=population,
+                                     samples=None if population else 4 * p, seed=2))
+    sym = anatomy(problem).symmetry
+    assert sym is not None and sym.text().startswith("3 zero modes = 3 symmetries (per-neuron rescalings: 3)")
+    assert sym.residual < 1e-8 and sym.missing < 1e-8
+    assert anatomy(prepare(SpectrumConfig("softplus", ni, nh, population=True))).symmetry is None

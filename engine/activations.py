@@ -43,8 +43,10 @@ MAX_POWER = 12
 GAUSS_HERMITE, TRAPEZOID, NO_QUADRATURE = "gauss-hermite", "trapezoid", None
 
 # Landscape costs (engine.landscape), seconds per pre-activation g(u) in sample mode, measured
-# on this engine (benchmarks/bench_landscape.py and timing g on 10⁶ values): scipy's erf is the
-# slow one; a polynomial costs with its degree.
+# on this engine (benchmarks/bench_landscape.py for erf, tanh and polynomials; for relu, softplus,
+# sigmoid and gelu the time of g alone on 2·10⁶ values, 0.5, 22, 6 and 13 ns, plus the ~5 ns
+# of the slice's own work per element): scipy's erf and softplus's log are the slow ones; a
+# polynomial costs with its degree.
 SECONDS_PER_DEGREE = 3e-9
 SECONDS_PER_CLOSED_PAIR = 3.5e-8        # one neuron pair of a closed-form E[g(u) g(v)]
 
@@ -290,7 +292,7 @@ def _relu_family(arg: str) -> Activation:
     return Activation("relu", "relu", (_relu_value, _relu_slope, _relu_curvature, _relu_curvature),
                       None, _relu_training, quadrature=NO_QUADRATURE,
                       expectations=gaussian.relu_expectations, pair_value=gaussian.relu_pair,
-                      homogeneity=1, kinks=(0.0,), seconds_per_value=3e-9)
+                      homogeneity=1, kinks=(0.0,), seconds_per_value=6e-9)
 
 
 # ----------------------------------------------------------------------------- softplus, sigmoid
@@ -399,11 +401,11 @@ FAMILIES: dict[str, Family] = {f.key: f for f in (
     Family("tanh", "tanh z", "tanh", _tanh_family, log_axis=True),
     Family("relu", "relu  max(0, z)", "relu (max(0, z))", _relu_family, log_axis=True),
     Family("softplus", "softplus  log(1+eᶻ)", "softplus (log(1 + e^z))",
-           _smooth_family("softplus", _softplus_all, _softplus_training, 4e-8), log_axis=True),
+           _smooth_family("softplus", _softplus_all, _softplus_training, 3e-8), log_axis=True),
     Family("sigmoid", "sigmoid  1/(1+e⁻ᶻ)", "sigmoid (1/(1 + e^-z))",
-           _smooth_family("sigmoid", _sigmoid_all, _sigmoid_training, 2e-8), log_axis=True),
+           _smooth_family("sigmoid", _sigmoid_all, _sigmoid_training, 1.2e-8), log_axis=True),
     Family("gelu", "gelu  z·Φ(z)", "gelu (z Phi(z))",
-           _smooth_family("gelu", _gelu_all, _gelu_training, 3e-8), log_axis=True),
+           _smooth_family("gelu", _gelu_all, _gelu_training, 2e-8), log_axis=True),
     Family("linear", "linear  z", "linear", _fixed_polynomial("linear", [0.0, 1.0])),
     Family("quadratic", "quadratic  z²", "quadratic", _fixed_polynomial("quadratic", [0.0, 0.0, 1.0])),
     Family("cubic", "cubic  z³", "cubic", _fixed_polynomial("cubic", [0.0, 0.0, 0.0, 1.0])),

@@ -16,7 +16,8 @@ checks, flags and widgets would still have to be declared beside them.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from importlib import import_module
 from numbers import Real
 from typing import Callable
@@ -168,15 +169,12 @@ def setting(default, help: str, **declaration):
     return field(default=default, metadata={"setting": Setting(help=help, **declaration)})
 
 
-def settings_of(cls, section: str = "") -> list[Setting]:
-    """The settings declared on a config dataclass, in field order, name and default filled in."""
-    out = []
-    for f in fields(cls):
-        s = f.metadata.get("setting")
-        if s is not None:
-            out.append(Setting(**{**{k.name: getattr(s, k.name) for k in fields(Setting)},
-                                  "name": f.name, "section": section, "default": f.default}))
-    return out
+@lru_cache(maxsize=None)
+def settings_of(cls, section: str = "") -> tuple[Setting, ...]:
+    """The settings declared on a config dataclass, in field order, name and default filled in
+    (a class is fixed once made, so this is worked out once per class)."""
+    return tuple(replace(f.metadata["setting"], name=f.name, section=section, default=f.default)
+                 for f in fields(cls) if "setting" in f.metadata)
 
 
 def config_class(section: str = ""):
@@ -206,8 +204,7 @@ def sweep_axes() -> tuple[str, ...]:
 def check_fields(config, section: str = "") -> dict:
     """Every setting of a config object checked on its own (relations between settings are the
     engine's prepare functions' business): {name: clean value}, messages as on the command line."""
-    return {s.name: s.cli(getattr(config, s.name)) for s in all_settings()
-            if s.section == section and hasattr(config, s.name)}
+    return {s.name: s.cli(getattr(config, s.name)) for s in settings_of(type(config), section)}
 
 
 # ----------------------------------------------------------------------------- command line

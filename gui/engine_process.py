@@ -7,16 +7,16 @@ thread holds the GIL the GUI thread cannot run a single Python slot — the wind
 repainting for as long as one SVD takes. A child process has its own GIL.
 
 This module has no Qt import: the child processes run only the engine. `WorkerPool` keeps warm
-processes (spawned, engine already imported); gui.worker.Job runs a task in one of them from a
-QThread and streams what the task yields back as Qt signals.
+processes (spawned, engine already imported); gui.worker.Job runs a request in one of them from
+a QThread and streams what it yields back as Qt signals.
 
-A task is a generator function `task(state, *args)` given as "module:function"; it must be
-importable in a fresh interpreter and its arguments and yields must pickle. The GUI's tasks are
-the requests of gui/tasks.py, whose engine objects pickle as they are.
+A job is a request object (gui/tasks.py) sent pickled: the process unpickles it and iterates
+`request.run(state)`. Its class must be importable in a fresh interpreter (a module of the
+project), and it and what it yields must pickle; the GUI's requests hold engine objects, which
+pickle as they are.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import pickle
 import queue
@@ -45,25 +45,19 @@ WATCHDOG_TIMEOUT = 30.0
 
 # ============================================================================ the child's loop
 
-def _resolve(spec: str):
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
 def child_main(fd: int) -> None:
     """The child process: serve tasks on the connection `fd` until told to stop.
 
-    Messages in: ("run", task_id, spec, pickled args, BLAS threads or None), ("cancel",
-    task_id), ("stop",). The
-    arguments arrive pickled a second time and are unpickled inside the task's error handling,
-    so arguments this interpreter cannot load (a class it cannot import) fail that task with a
-    message instead of stopping the reader. Out, per task:
+    Messages in: ("run", task_id, pickled request, BLAS threads or None), ("cancel",
+    task_id), ("stop",). The request arrives pickled a second time and is unpickled inside the
+    task's error handling, so a request this interpreter cannot load (a class it cannot import)
+    fails that task with a message instead of stopping the reader. Out, per task:
     any number of ("progress", f, text), ("result", pickled item), ("error", text) and
     ("alive", task_id) (the heartbeat, every HEARTBEAT_INTERVAL s), then ("done", status).
     A reader thread receives everything, so a cancel arrives while the task runs — or before it
     starts (a cancelled id is remembered); a late cancel of a finished task does nothing.
     """
-    from engine.errors import Cancelled, InputError
+    from engine.errors import Cancelled, is_bug, user_message
     from engine.jobs import JobState
     from engine.threads import blas_threads, set_cap, set_threads
     import gui.tasks  # noqa: F401  (warm: the first task starts at once)
@@ -113,7 +107,7 @@ def child_main(fd: int) -> None:
         msg = tasks.get()
         if msg[0] == "stop":
             return
-        _, task_id, spec, args, threads = msg
+        _, task_id, request, threads = msg
         set_threads(threads)          # the window's Run → BLAS threads (None: automatic)
         last = [0.0]
 
@@ -132,23 +126,17 @@ def child_main(fd: int) -> None:
         status = "finished"
         try:
             with blas_threads(0.0):   # small unless a computation states its size
-                for item in _resolve(spec)(state, *pickle.loads(args)):
+                for item in pickle.loads(request).run(state):
                     # pickled here, unpickled on the GUI thread (gui.worker.Job): the QThread
                     # relaying messages then never imports (PySide6's import hook run from a
                     # QThread while the GUI thread collects garbage crashed the suite)
                     send(("result", pickle.dumps(item, pickle.HIGHEST_PROTOCOL)))
         except Cancelled:
             status = "cancelled"
-        except InputError as exc:
-            send(("error", str(exc)))
-            status = "error"
-        except MemoryError:
-            send(("error", "out of memory: use fewer samples, smaller Ni/Nh, or population mode"))
-            status = "error"
-        except Exception as exc:  # a bug must come back as a message
-            traceback.print_exc()
-            first = str(exc).splitlines()[0] if str(exc) else ""
-            send(("error", f"unexpected error: {exc.__class__.__name__}: {first}"))
+        except Exception as exc:      # one line, as the command line says it (engine.errors)
+            if is_bug(exc):
+                traceback.print_exc()     # a bug's details on the terminal
+            send(("error", user_message(exc)))
             status = "error"
         with lock:
             current[:] = [None, None]

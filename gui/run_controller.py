@@ -23,9 +23,10 @@ from engine.theory import LawChoice, law_choice
 
 from .config import prepare_config, prepare_training, sweep_grid
 from .zero_modes import ZeroModes
-from .tasks import (TASK, AnatomyRequest, DynamicsRequest, ExpectedRequest, LandscapeRequest,
-                    SpectrumRequest, SweepRequest, TheoryRequest)
+from .tasks import (AnatomyRequest, DynamicsRequest, ExpectedRequest, LandscapeRequest,
+                    SpectrumRequest, TheoryRequest)
 from .replay import Replay
+from .sweep_runner import SweepRunner
 from .worker import Job
 
 PREVIEW_BUDGET_S = 1.0        # automatic re-runs compute as many teachers as fit in this
@@ -137,7 +138,7 @@ class RunController(QObject):
                           DynamicsRequest.name: self._dynamics_item,
                           AnatomyRequest.name: self._anatomy_result,
                           LandscapeRequest.name: self.landscape_ready.emit}
-        self._sweep = None                # the sweep's Job: apart from the run's jobs
+        self._sweep: SweepRunner | None = None   # the sweep: apart from the run's jobs
 
     # ------------------------------------------------------------------ control
     def is_running(self) -> bool:
@@ -205,9 +206,10 @@ class RunController(QObject):
         self._submit(ExpectedRequest(self.first_spectrum, **settings))
 
     def start_sweep(self, config: dict, axes) -> bool:
-        """A sweep over `axes` ([(name, spec), …], engine.sweep) with `config`'s other settings,
-        on a local pool of cores − 1 processes; it runs beside the run's jobs
-        and is cancelled on its own (cancel_sweep) or with them (Esc)."""
+        """A sweep over `axes` ([(name, spec), …], engine.sweep) with `config`'s other settings:
+        one job per point on the window's engine processes, cores − 1 at once
+        (gui/sweep_runner.py); it runs beside the run's jobs and is cancelled on its own
+        (cancel_sweep) or with them (Esc)."""
         from engine.sweep import default_workers
         try:
             grid = sweep_grid(config, axes)
@@ -215,28 +217,27 @@ class RunController(QObject):
             self.failed.emit(f"sweep: {exc}")
             return False
         self.cancel_sweep()
-        job = Job(SweepRequest.name, TASK, (SweepRequest(grid, default_workers()),), self)
-        job.result.connect(lambda item, j=job: j is self._sweep and self.sweep_point.emit(item))
-        job.progress.connect(lambda f, m, j=job: j is self._sweep and self.progress.emit(f, f"sweep: {m}"))
-        job.error.connect(lambda m, j=job: j is self._sweep and self.failed.emit(f"sweep: {m}"))
-        job.finished.connect(lambda st, j=job: self._sweep_ended(j, st))
-        self._sweep = job
+        runner = SweepRunner(grid, default_workers(), self)
+        runner.point.connect(self.sweep_point)
+        runner.progress.connect(lambda f, m: self.progress.emit(f, f"sweep: {m}"))
+        runner.failed.connect(lambda m: self.failed.emit(f"sweep: {m}"))
+        runner.finished.connect(lambda status, r=runner: self._sweep_ended(r, status))
+        self._sweep = runner
         self.sweep_started.emit(grid)
         self.busy.emit()
-        job.start()
+        runner.start()
         return True
 
     def sweeping(self) -> bool:
         return self._sweep is not None
 
     def cancel_sweep(self) -> None:
-        job, self._sweep = self._sweep, None
-        if job is not None:
-            job.cancel()
-            self.sweep_finished.emit("cancelled")
+        """Kill the points in flight; sweep_finished("cancelled") follows at once."""
+        if self._sweep is not None:
+            self._sweep.cancel()
 
-    def _sweep_ended(self, job, status: str) -> None:
-        if job is self._sweep:
+    def _sweep_ended(self, runner, status: str) -> None:
+        if runner is self._sweep:
             self._sweep = None
             self.sweep_finished.emit(status)
 
@@ -297,12 +298,11 @@ class RunController(QObject):
             self._submit(TheoryRequest(choice))
 
     def _submit(self, request) -> None:
-        job = Job(request.name, TASK, (request,), self)
+        job = Job(request, self)
         job.result.connect(lambda item, j=job: self._result(j, item))
         job.progress.connect(lambda f, m, j=job: self._progress(j, f, m))
         job.error.connect(lambda m, j=job: self._error(j, m))
         job.finished.connect(lambda s, j=job: self._job_finished(j, s))
-        job.request = request
         self._jobs[job.name] = job
         job.start()
         self.busy.emit()

@@ -1,10 +1,10 @@
 """What the GUI asks the engine to compute: one small frozen dataclass per kind of job.
 
-A request is built on the GUI side from engine objects (which pickle as they are), sent to a
-warm engine process (gui/engine_process.py), and run there by `run_request`: its `run(state)`
-is a generator whose items stream back to the GUI as results. `overlay` requests draw extra
-curves (a theory law, an expected learning curve): when one fails, the run it belongs to still
-stands. No Qt here: this module runs in the engine processes.
+A request is built on the GUI side from engine objects (which pickle as they are), sent pickled
+to a warm engine process (gui/engine_process.py) by gui.worker.Job, and run there: its
+`run(state)` is a generator whose items stream back to the GUI as results. `overlay` requests
+draw extra curves (a theory law, an expected learning curve): when one fails, the run it
+belongs to still stands. No Qt here: this module runs in the engine processes.
 """
 from __future__ import annotations
 
@@ -14,25 +14,20 @@ from typing import ClassVar, Iterator
 from engine.anatomy import anatomy
 from engine.curves import expected_curve
 from engine.dynamics import REPLAY_FRAMES, DynamicsProblem, iter_trajectory, start_dynamics
-from engine.ensemble import Problem, iter_spectra
+from engine.ensemble import Problem, SpectrumConfig, iter_spectra
 from engine.jobs import JobState
 from engine.landscape import compute_slice
 from engine.spectrum import Spectrum
 from engine.theory import LawChoice, theory_curve
 
-TASK = "gui.tasks:run_request"
-
-
-def run_request(state: JobState, request) -> Iterator:
-    """The engine process's entry point for every request."""
-    yield from request.run(state)
-
 
 class Request:
-    """Base of the requests: `class X(Request, name="...", overlay=...)` names the job."""
-    name: ClassVar[str]
-    overlay: ClassVar[bool]
-    label: ClassVar[str]           # what it draws, for messages ("theory curve")
+    """Base of the requests: `class X(Request, name="...", overlay=...)` names the job.
+    `blas_threads` fixes the BLAS threads of its engine process (None: the window's choice)."""
+    name: ClassVar[str] = "job"
+    overlay: ClassVar[bool] = False
+    label: ClassVar[str] = "job"   # what it draws, for messages ("theory curve")
+    blas_threads: ClassVar[int | None] = None
 
     def __init_subclass__(cls, name: str | None = None, overlay: bool = False,
                           label: str | None = None, **kw):
@@ -41,6 +36,7 @@ class Request:
             cls.name, cls.overlay, cls.label = name, overlay, label or name
 
     def run(self, state: JobState) -> Iterator:
+        """In the engine process: yield results (each must pickle); check `state` often."""
         raise NotImplementedError
 
 
@@ -115,13 +111,14 @@ class LandscapeRequest(Request, name="landscape", overlay=True, label="loss land
 
 
 @dataclass(frozen=True)
-class SweepRequest(Request, name="sweep"):
-    """Every point of a sweep grid (engine.sweep.Grid) on a local pool of worker processes,
-    streamed as (index, record, reused) while they finish."""
-    grid: object
-    workers: int = 1
+class SweepPointRequest(Request, name="sweep"):
+    """One point of a sweep grid (engine.sweep.compute_point), with one BLAS thread: the
+    window's sweep runs one such job per point on its own engine processes (gui/sweep_runner.py),
+    as many at once as engine.sweep.default_workers()."""
+    config: SpectrumConfig
+    blas_threads: ClassVar[int | None] = 1
 
     def run(self, state: JobState):
-        from engine.sweep import iter_sweep, local_executor
-        with local_executor(self.workers) as pool:
-            yield from iter_sweep(self.grid, pool, state=state)
+        from engine.sweep import compute_point
+        state.check()
+        yield compute_point(self.config)

@@ -135,7 +135,7 @@ def test_exports_hold_every_point(window, qtbot, tmp_path):
 
 
 def _pool_workers() -> list:
-    """This test process's descendants that are process-pool workers."""
+    """This test process's descendants that are process-pool workers (multiprocessing)."""
     me = psutil.Process()
     out = []
     for p in me.children(recursive=True):
@@ -147,13 +147,57 @@ def _pool_workers() -> list:
     return out
 
 
+def _not_computing(pid: int) -> bool:
+    """Killed, or back among the window's idle warm engine processes."""
+    from gui.engine_process import POOL
+
+    try:
+        if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+            return True
+    except psutil.NoSuchProcess:
+        return True
+    return pid in [w.pid for w in POOL._idle]
+
+
+def _computing_points(qtbot, window) -> list:
+    """Once the second point has started: the processes computing points."""
+    runner = window.controller._sweep
+    qtbot.waitUntil(lambda: runner._next >= 2 and bool(runner.pids()), timeout=RUN_TIMEOUT)
+    return runner.pids()
+
+
+def test_the_sweep_runs_on_the_windows_engine_processes_not_a_pool_inside_one(window, qtbot):
+    """One pool: every point is a job of the window's own engine processes (children of this
+    process), at most cores − 1 at once; no process pool is started anywhere."""
+    import os
+
+    from engine.sweep import default_workers
+
+    view = ready(window, ("nh", "2:9"), activation="erf", ni=6, teachers=2, samples=3000)
+    parents, in_flight = set(), []
+
+    def look(_item):
+        pids = window.controller._sweep.pids()
+        in_flight.append(len(pids))
+        parents.update(psutil.Process(pid).ppid() for pid in pids)
+        assert not _pool_workers()
+
+    window.controller.sweep_point.connect(look)
+    with qtbot.waitSignal(window.controller.sweep_finished, timeout=RUN_TIMEOUT) as blocker:
+        view.run_button.click()
+    assert blocker.args == ["finished"], window.error_text()
+    assert len(view.records) == 8 and 1 <= max(in_flight) <= default_workers()
+    assert parents == {os.getpid()}                     # the window's engine processes
+    assert not _pool_workers()
+
+
 @pytest.mark.parametrize("how", ["button", "escape"])
 def test_cancel_stops_the_sweep_and_its_workers(window, qtbot, how):
     view = ready(window, ("nh", "40:80"), activation="erf", ni=30, teachers=1, samples=40000)
     with qtbot.waitSignal(window.controller.sweep_point, timeout=RUN_TIMEOUT):
         view.run_button.click()
     assert window.is_running() and window.cancel_button.isEnabled()
-    assert _pool_workers()
+    computing = _computing_points(qtbot, window)
     with qtbot.waitSignal(window.run_finished, timeout=10_000) as blocker:
         if how == "button":
             view.cancel_button.click()
@@ -163,9 +207,24 @@ def test_cancel_stops_the_sweep_and_its_workers(window, qtbot, how):
     assert not window.is_running() and view.run_button.isEnabled()
     assert 0 < len(view.records) < 41                       # what finished stays on screen
     deadline = time.monotonic() + 10
-    while _pool_workers() and time.monotonic() < deadline:
-        qtbot.wait(100)
-    assert not _pool_workers(), "pool workers outlived the cancel"
+    while not all(map(_not_computing, computing)) and time.monotonic() < deadline:
+        qtbot.wait(50)
+    assert all(map(_not_computing, computing)), "a point's process outlived the cancel"
+    assert not _pool_workers()
+
+
+def test_closing_the_window_mid_sweep_leaves_nothing_computing(window, qtbot):
+    from gui.worker import live_jobs
+
+    view = ready(window, ("nh", "40:80"), activation="erf", ni=30, teachers=1, samples=40000)
+    view.run_button.click()
+    computing = _computing_points(qtbot, window)
+    runner = window.controller._sweep
+    window.close()
+    qtbot.waitUntil(lambda: all(map(_not_computing, computing)), timeout=10_000)
+    qtbot.waitUntil(lambda: runner.status == "cancelled", timeout=10_000)   # and starts no more
+    qtbot.waitUntil(lambda: not live_jobs(), timeout=10_000)
+    assert not runner.pids() and runner._next < len(runner.grid)
 
 
 def test_a_bad_spec_is_a_message_not_a_sweep(window, qtbot):

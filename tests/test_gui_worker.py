@@ -1,7 +1,8 @@
-"""gui.worker.Job: engine tasks in child processes, streamed back as Qt signals.
+"""gui.worker.Job: requests run in engine processes, streamed back as Qt signals.
 
-The tasks below run in the child (spec "tests.test_gui_worker:NAME"): they must be importable
-from a fresh interpreter, which this module is (the project root is on the child's path).
+The requests (tests/engine_side.py) are objects whose `run(state)` the engine process iterates:
+their module must be importable from a fresh interpreter, which it is (the project root is on
+the process's path).
 """
 import os
 import signal
@@ -11,84 +12,15 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QTimer
 
-from engine.errors import InputError
-
-SPEC = "tests.test_gui_worker:"
-
-
-# ---------------------------------------------------------------- tasks (run in the child)
-def counting_task(state, n, delay):
-    for i in range(n):
-        state.report(i / n, f"item {i}")
-        time.sleep(delay)
-        state.check()
-        yield i
+from engine.errors import InputError, user_message
+from tests.engine_side import (Counting, CooperativeForever, Crashing, GilHolding, LongGilCall,
+                               Pid, Raising, Sleeping, Stuck)
 
 
-def failing_task(state):
-    yield 1
-    raise RuntimeError("boom")
-
-
-def input_error_task(state):
-    raise InputError("Ni must be a positive whole number, got 0; set --ni")
-    yield  # pragma: no cover
-
-
-def pid_task(state):
-    yield os.getpid()
-
-
-def cooperative_forever_task(state):
-    i = 0
-    while True:
-        state.check()
-        time.sleep(0.005)
-        yield i
-        i += 1
-
-
-def stuck_task(state):
-    yield "started"
-    time.sleep(30)                      # one long call that never looks at the cancel flag
-    yield "never"
-
-
-def crashing_task(state):
-    yield "about to crash"
-    os._exit(3)
-
-
-def gil_holding_task(state, seconds):
-    """np.linalg.svd without vectors holds the GIL for its whole duration (numpy 2.4)."""
-    a = np.random.default_rng(0).standard_normal((3000, 400))
-    t0 = time.monotonic()
-    n = 0
-    while time.monotonic() - t0 < seconds:
-        np.linalg.svd(a, compute_uv=False)
-        n += 1
-    yield n
-
-
-def sleeping_task(state, seconds):
-    """Silent for `seconds` but alive: only the heartbeat thread speaks."""
-    time.sleep(seconds)
-    yield "woke"
-
-
-def long_gil_call_task(state, calls):
-    """One SVD of a tall matrix holds the GIL (no heartbeat) for over a second, twice."""
-    a = np.random.default_rng(0).standard_normal((80_000, 300))
-    for _ in range(calls):
-        np.linalg.svd(a, compute_uv=False)
-    yield calls
-
-
-# ---------------------------------------------------------------- helpers (GUI side)
-def run_job(qtbot, name, *args, timeout=20_000, cancel_after=None):
+def run_job(qtbot, request, timeout=20_000, cancel_after=None):
     from gui.worker import Job
 
-    job = Job("test", SPEC + name, args)
+    job = Job(request)
     got = {"results": [], "progress": [], "errors": [], "finished": []}
     job.result.connect(got["results"].append)
     job.progress.connect(lambda f, m: got["progress"].append((f, m)))
@@ -106,7 +38,7 @@ def run_job(qtbot, name, *args, timeout=20_000, cancel_after=None):
 
 
 def test_results_and_progress_stream_in_order(qtbot):
-    got = run_job(qtbot, "counting_task", 6, 0.06)
+    got = run_job(qtbot, Counting(6, 0.06))
     assert got["results"] == list(range(6))
     assert got["finished"] == ["finished"] and not got["errors"]
     fractions = [f for f, _ in got["progress"]]
@@ -115,39 +47,40 @@ def test_results_and_progress_stream_in_order(qtbot):
 
 
 def test_an_exception_in_the_task_becomes_one_message(qtbot):
-    got = run_job(qtbot, "failing_task")
+    got = run_job(qtbot, Raising(RuntimeError("boom"), first=1))
     assert got["results"] == [1]
-    assert got["errors"] == ["unexpected error: RuntimeError: boom"]
+    assert got["errors"] == [user_message(RuntimeError("boom"))]
+    assert got["errors"][0].startswith("unexpected RuntimeError: boom — this is a bug")
     assert got["finished"] == ["error"]
-    got = run_job(qtbot, "input_error_task")
+    got = run_job(qtbot, Raising(InputError("Ni must be a positive whole number, got 0; set --ni")))
     assert got["errors"] == ["Ni must be a positive whole number, got 0; set --ni"]
     assert got["finished"] == ["error"]
 
 
 def test_cooperative_cancel_is_quick_and_keeps_the_process(qtbot):
-    pid = run_job(qtbot, "pid_task")["results"][0]
-    got = run_job(qtbot, "cooperative_forever_task", cancel_after=3)
+    pid = run_job(qtbot, Pid())["results"][0]
+    got = run_job(qtbot, CooperativeForever(), cancel_after=3)
     assert got["finished"] == ["cancelled"] and not got["errors"]
     assert got["end_time"] - got["cancel_time"] < 0.3
     n = len(got["results"])
     qtbot.wait(100)
     assert len(got["results"]) == n                     # nothing after cancel
-    assert run_job(qtbot, "pid_task")["results"][0] == pid      # the warm process was reused
+    assert run_job(qtbot, Pid())["results"][0] == pid      # the warm process was reused
 
 
 def test_cancel_of_a_stuck_call_kills_the_process_and_the_next_job_runs(qtbot):
-    got = run_job(qtbot, "stuck_task", cancel_after=1)
+    got = run_job(qtbot, Stuck(), cancel_after=1)
     assert got["finished"] == ["cancelled"]
     assert got["end_time"] - got["cancel_time"] < 1.0
-    assert run_job(qtbot, "counting_task", 2, 0.0)["results"] == [0, 1]
+    assert run_job(qtbot, Counting(2, 0.0))["results"] == [0, 1]
 
 
 def test_a_crashing_process_is_reported_not_fatal(qtbot):
-    got = run_job(qtbot, "crashing_task")
+    got = run_job(qtbot, Crashing())
     assert got["results"] == ["about to crash"]
     assert got["finished"] == ["error"]
     assert "ended unexpectedly" in got["errors"][0]
-    assert run_job(qtbot, "counting_task", 1, 0.0)["results"] == [0]
+    assert run_job(qtbot, Counting(1, 0.0))["results"] == [0]
 
 
 def test_gui_thread_keeps_ticking_while_the_engine_holds_the_gil(qtbot):
@@ -155,9 +88,9 @@ def test_gui_thread_keeps_ticking_while_the_engine_holds_the_gil(qtbot):
     timer = QTimer()
     timer.setInterval(5)
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
-    run_job(qtbot, "pid_task")                          # a warm process first
+    run_job(qtbot, Pid())                          # a warm process first
     timer.start()
-    got = run_job(qtbot, "gil_holding_task", 1.0)
+    got = run_job(qtbot, GilHolding(1.0))
     timer.stop()
     assert got["results"][0] >= 2
     gaps = np.diff(ticks)
@@ -170,7 +103,7 @@ def test_many_start_cancel_cycles_leave_nothing_behind(qtbot):
     rng = np.random.default_rng(1)
     finished = []
     for i in range(30):
-        job = Job("loop", SPEC + "cooperative_forever_task", ())
+        job = Job(CooperativeForever())
         job.finished.connect(finished.append)
         job.start()
         qtbot.wait(int(rng.integers(0, 40)))
@@ -194,7 +127,7 @@ def test_a_stopped_engine_process_is_noticed_killed_and_replaced(qtbot, monkeypa
     from gui.worker import Job, frozen_message, live_jobs
 
     monkeypatch.setattr(engine_process, "WATCHDOG_TIMEOUT", 1.5)
-    job = Job("test", SPEC + "cooperative_forever_task", ())
+    job = Job(CooperativeForever())
     results, errors, finished = [], [], []
     job.result.connect(results.append)
     job.error.connect(errors.append)
@@ -219,7 +152,7 @@ def test_a_stopped_engine_process_is_noticed_killed_and_replaced(qtbot, monkeypa
                          "stopped — press Run to try again")
     assert 1.4 < waited < 8, waited
     assert _gone_or_zombie(pid)
-    got = run_job(qtbot, "pid_task")                   # usable again, in another process
+    got = run_job(qtbot, Pid())                   # usable again, in another process
     assert got["finished"] == ["finished"] and got["results"][0] != pid
     qtbot.waitUntil(lambda: not live_jobs(), timeout=5000)
 
@@ -230,9 +163,9 @@ def test_a_silent_or_gil_holding_process_is_not_taken_for_a_frozen_one(qtbot, mo
     from gui import engine_process
 
     monkeypatch.setattr(engine_process, "WATCHDOG_TIMEOUT", 1.0)
-    got = run_job(qtbot, "sleeping_task", 3.0)
+    got = run_job(qtbot, Sleeping(3.0))
     assert got["finished"] == ["finished"] and got["results"] == ["woke"] and not got["errors"]
-    got = run_job(qtbot, "long_gil_call_task", 2, timeout=60_000)
+    got = run_job(qtbot, LongGilCall(2), timeout=60_000)
     assert got["finished"] == ["finished"] and got["results"] == [2] and not got["errors"]
 
 

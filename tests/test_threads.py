@@ -90,11 +90,12 @@ def test_a_bad_thread_count_is_one_line(capsys, tmp_path):
 
 def test_the_windows_setting_reaches_the_engine_process(window, qtbot):
     from gui.worker import Job
+    from tests.engine_side import BlasThreads
     small, large = 1.0, 1e15
 
     def threads_in_engine():
         got = []
-        job = Job("threads", "tests.engine_side:blas_threads_task", ([small, large],))
+        job = Job(BlasThreads((small, large)))
         job.result.connect(got.append)
         with qtbot.waitSignal(job.finished, timeout=30_000):
             job.start()

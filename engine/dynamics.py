@@ -7,7 +7,7 @@ H = Σ_k λ_k v_k v_kᵀ (sample Hessian of the same N inputs) predicts every ei
 prediction and resolves the trajectory δ(t) = θ(t) − θ* on the slowest eigenvectors, so the
 point where nonlinear effects part the two curves is visible.
 
-Pipeline (pure functions on small frozen dataclasses; the GUI runs it from a worker thread):
+Pipeline (pure functions on small frozen dataclasses; the GUI runs it in an engine process):
 
     problem = prepare_dynamics(SpectrumConfig(...), DynamicsConfig(...))   # checks, loads files
     start = start_dynamics(problem, state)          # teacher, inputs, eigenvectors, δ0, warnings

@@ -67,10 +67,15 @@ def test_a_new_setting_is_a_flag_of_the_subcommands_that_take_it(wobbly, tmp_pat
     assert json.loads(out.read_text())["config"]["wobble"] == 4
 
 
-def test_a_new_setting_is_a_sweep_axis(wobbly):
+def test_a_new_setting_is_a_sweep_axis(wobbly, qtbot):
     from engine.sweep import SweepConfig, build_grid
+    from gui.views.sweep import SweepView
 
     assert "wobble" in settings.sweep_axes()
+    view = SweepView()
+    qtbot.addWidget(view)
+    combo = view.axis_combos[0]
+    assert combo.itemText(combo.findData("wobble")) == "wobble w"
     grid = build_grid(SweepConfig("erf", "3", "2", wobble="1:3"))
     assert grid.axes == {"wobble": [1, 2, 3]}
     assert [p.wobble for p in grid.points] == [1, 2, 3]

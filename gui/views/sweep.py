@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QPushBu
 
 from engine.activations import parse_activation
 from engine.rank import naive_rank
-from engine.sweep import AXES
+from engine.settings import by_key, sweep_axes
 
 from .. import style
 from .base import SUMMARY_LINES, View
@@ -38,6 +38,17 @@ AXIS_LABELS = {"ni": "Ni (inputs)", "nh": "Nh (hidden units)", "samples": "N (sa
                "activation": "activation"}
 EXAMPLES = {"ni": "2:8", "nh": "1:12", "samples": "50:500:50", "sigma1": "0.25:2:0.25",
             "sigma2": "0.25:2:0.25", "k": "2:5", "activation": "quadratic, cubic, erf"}
+
+
+def axis_label(key: str) -> str:
+    """An axis's label: the ones above, else its setting's panel label (engine.settings), so a
+    setting declared a sweep axis is offered here without more code."""
+    if key in AXIS_LABELS:
+        return AXIS_LABELS[key]
+    s = by_key().get(key)
+    return " ".join(s.label.split()) if s is not None and s.label else key
+
+
 SERIES_COLOURS = [style.BLUE, style.VERMILLION, style.GREEN, style.PURPLE, style.ORANGE,
                   style.SKY, style.YELLOW, style.BLACK]
 HEATMAP = pg.colormap.get("CET-L17")
@@ -70,7 +81,7 @@ def _fmt(value) -> str:
 
 def _series_name(axis: str, value) -> str:
     """A curve's legend entry: the activation itself, or "Ni = 4", "k = 3", …"""
-    return str(value) if axis == "activation" else f"{AXIS_LABELS[axis].split(' (')[0]} = {_fmt(value)}"
+    return str(value) if axis == "activation" else f"{axis_label(axis).split(' (')[0]} = {_fmt(value)}"
 
 
 class SweepView(View):
@@ -110,10 +121,10 @@ class SweepView(View):
             combo = QComboBox()
             if default is None:
                 combo.addItem("none", None)
-            for key in AXES:
-                combo.addItem(AXIS_LABELS[key], key)
+            for key in sweep_axes():
+                combo.addItem(axis_label(key), key)
             combo.setCurrentIndex(combo.findData(default))
-            edit = QLineEdit(EXAMPLES[default] if default else "")
+            edit = QLineEdit(EXAMPLES.get(default, "") if default else "")
             edit.setToolTip("values: a number, a range A:B or A:B:STEP, or a list A,B,C "
                             "(activations: quadratic, cubic, erf)")
             edit.setMinimumWidth(90)
@@ -160,7 +171,7 @@ class SweepView(View):
     def _axis_chosen(self, combo: QComboBox, edit: QLineEdit) -> None:
         key = combo.currentData()
         edit.setEnabled(key is not None)
-        edit.setText(EXAMPLES[key] if key else "")
+        edit.setText(EXAMPLES.get(key, "") if key else "")
 
     def specs(self) -> list[tuple[str, str]]:
         """The axes as typed, [(name, spec), …], the x axis first."""
@@ -267,8 +278,8 @@ class SweepView(View):
     def _point_config(self, i: int) -> dict:
         """Point i as fields of the window's configuration (None: the default, as swept)."""
         c = self.grid.points[i]
-        return {"activation": c.activation, "ni": c.ni, "nh": c.nh, "samples": c.samples,
-                "population": c.population, "sigma1": c.sigma1, "sigma2": c.sigma2}
+        names = ("activation", "population", *(a for a in sweep_axes() if a not in ("k", "activation")))
+        return {name: getattr(c, name) for name in names}
 
     def pick_point(self, x: float, y: float) -> int | None:
         """The point under view coordinates (x, y): the heatmap's cell, or the nearest plotted
@@ -385,7 +396,7 @@ class SweepView(View):
             return
         n = len(self.grid)
         state = "running" if self.running else "done" if len(self.records) == n else "stopped"
-        names = " × ".join(f"{AXIS_LABELS[k]} ({len(v)})" for k, v in self.axes()) or "one point"
+        names = " × ".join(f"{axis_label(k)} ({len(v)})" for k, v in self.axes()) or "one point"
         self.summary.setText(f"{len(self.records)} of {n} points ({state}) over {names} · "
                              f"{MEASURES[key][0]} · click a point to open it")
         if self.plot_kind_shown() == "heatmap":
@@ -462,9 +473,9 @@ class SweepView(View):
                                                   width=2, style=Qt.PenStyle.DotLine))
                 if s == 0:
                     legend.append((p_line, "P = Nh·Ni + Nh (dotted)"))
-        style.set_labels(self.plot, AXIS_LABELS[xname], MEASURES[key][1])
+        style.set_labels(self.plot, axis_label(xname), MEASURES[key][1])
         style.set_legend(self.plot, legend)
-        self._set_title(f"{MEASURES[key][1]} vs {AXIS_LABELS[xname].split(' (')[0]}")
+        self._set_title(f"{MEASURES[key][1]} vs {axis_label(xname).split(' (')[0]}")
         item.enableAutoRange()
 
     def _draw_heatmap(self, key: str) -> None:
@@ -502,7 +513,7 @@ class SweepView(View):
                 text.show()
         self._set_ticks("bottom", xname, xs)
         self._set_ticks("left", yname, ys)
-        style.set_labels(self.plot, AXIS_LABELS[xname], AXIS_LABELS[yname])
+        style.set_labels(self.plot, axis_label(xname), axis_label(yname))
         style.set_legend(self.plot, [])
         self._set_title(("log₁₀ " if log else "") + MEASURES[key][1])
         item.setRange(xRange=(-0.5, len(xs) - 0.5), yRange=(-0.5, len(ys) - 0.5), padding=0)

@@ -83,6 +83,51 @@ def test_population_hessian_equals_a_million_sample_monte_carlo():
     assert np.abs(mean - wrong)[k, k] > 5 * se[k, k]
 
 
+def angular_population_hessian(t: Teacher) -> np.ndarray:
+    """H_pop of relu with no Stein's lemma and no arc-cosine formula: for each pair (j, l), x
+    splits into the plane of w_j, w_l (polar r, φ) and its complement. step(u_j) step(u_l)
+    depends on φ alone: the arc A where both are positive. With ∫ r³ e^{−r²/2} dr = 2,
+
+        E[x xᵀ step step] = (1/π) ∫_A v vᵀ dφ + |A|/(2π) (I − Π_plane),
+        E[x step(u_j) relu(u_l)] = (1/π) ∫_A v (w_l·v) dφ,
+        E[relu relu] = (1/π) ∫_A (w_j·v)(w_l·v) dφ,         v(φ) = cos φ e1 + sin φ e2,
+
+    trigonometric polynomials on an arc, which 20-point Gauss–Legendre integrates exactly."""
+    W1, W2 = t.W1, t.W2
+    nh, ni = W1.shape
+    x, wq = np.polynomial.legendre.leggauss(20)
+    H = np.zeros((nh * ni + nh,) * 2)
+    for j in range(nh):
+        for l in range(nh):
+            e1 = W1[j] / np.linalg.norm(W1[j])
+            rest = W1[l] - (W1[l] @ e1) * e1
+            if np.linalg.norm(rest) < 1e-12 * np.linalg.norm(W1[l]):      # j = l: the arc is a half
+                e2 = np.linalg.svd(e1[None, :])[2][1]
+                lo, hi = -np.pi / 2, np.pi / 2
+            else:
+                e2 = rest / np.linalg.norm(rest)
+                theta = np.arctan2(W1[l] @ e2, W1[l] @ e1)
+                lo, hi = theta - np.pi / 2, np.pi / 2
+            phi = 0.5 * (hi - lo) * x + 0.5 * (hi + lo)
+            w = 0.5 * (hi - lo) * wq
+            V = np.cos(phi)[:, None] * e1 + np.sin(phi)[:, None] * e2          # (Q, Ni)
+            plane = np.outer(e1, e1) + np.outer(e2, e2)
+            M = (V.T * w) @ V / np.pi + (hi - lo) / (2 * np.pi) * (np.eye(ni) - plane)
+            H[j * ni:(j + 1) * ni, l * ni:(l + 1) * ni] = W2[j] * W2[l] * M
+            H[j * ni:(j + 1) * ni, nh * ni + l] = W2[j] * (V.T * w) @ (V @ W1[l]) / np.pi
+            H[nh * ni + j, nh * ni + l] = w @ ((V @ W1[j]) * (V @ W1[l])) / np.pi
+    H[nh * ni:, :nh * ni] = H[:nh * ni, nh * ni:].T
+    return H
+
+
+@pytest.mark.parametrize("ni, nh", [(4, 3), (3, 6), (2, 4)])
+def test_population_hessian_equals_a_route_through_angles(ni, nh):
+    """Every entry of H_pop, diagonal blocks included, against the angular integrals above."""
+    t = teacher(ni, nh)
+    H = population_hessian(t, RELU)
+    np.testing.assert_allclose(H, angular_population_hessian(t), rtol=0, atol=1e-13 * np.abs(H).max())
+
+
 def test_population_spectrum_is_the_limit_of_sample_spectra():
     """The nonzero eigenvalues of a sample Hessian approach H_pop's as N grows (1/√N)."""
     ni, nh = 3, 2

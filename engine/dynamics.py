@@ -225,7 +225,10 @@ def prepare_dynamics(spectrum_config: SpectrumConfig, dynamics_config: DynamicsC
         raise InputError("dynamics trains on N samples; drop --population and set --samples")
     if spectrum_config.teachers != 1:
         raise InputError("dynamics runs one teacher; drop --teachers")
-    model = prepare(spectrum_config, check=False, loaded=model)
+    if model is not None and replace(model.config, teachers=1) == spectrum_config:
+        model = model.with_teachers(1)         # teacher 1 of a checked ensemble: no new checks
+    else:
+        model = prepare(spectrum_config, check=False, loaded=model)
     clean = check_fields(dynamics_config, "dynamics")
     p = model.n_params
     if clean["init_file"] is not None and clean["init_modes"] is not None:

@@ -22,7 +22,6 @@ from engine.validate import positive
 # The model settings (the top level) and the "dynamics" section are the engine's settings,
 # each declared once (engine.settings: SpectrumConfig's and DynamicsConfig's fields); the
 # "dynamics" section adds "enabled" (train on Run). Only the "view" section is the window's own.
-SPECTRUM_KEYS = tuple(section_defaults(""))
 DYNAMICS_DEFAULTS: dict = {"enabled": False, **section_defaults("dynamics")}
 
 

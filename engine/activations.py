@@ -365,8 +365,18 @@ def _gelu_training(U: Array, slope: bool):
 
 
 def _smooth_family(key: str, all_at_once: Derivatives, training: Training, seconds: float):
-    """A smooth activation with no closed form: the trapezoidal quadrature is its route."""
-    derivs = tuple((lambda z, k=k: all_at_once(z)[k]) for k in range(4))
+    """A smooth activation with no closed form: the trapezoidal quadrature is its route. g and
+    g′ alone (the Jacobian's) come from the training form, so they cost no more than training;
+    g″ and g‴ (the quadrature's, which takes all four at once) from all_at_once."""
+    def value(z):
+        z = np.asarray(z, dtype=np.float64)
+        return training(np.array(z, ndmin=1), False)[0].reshape(z.shape)
+
+    def slope(z):
+        z = np.asarray(z, dtype=np.float64)
+        return training(np.array(z, ndmin=1), True)[1].reshape(z.shape)
+
+    derivs = (value, slope) + tuple((lambda z, k=k: all_at_once(z)[k]) for k in (2, 3))
     return lambda arg: Activation(key, key, derivs, all_at_once, training, seconds_per_value=seconds)
 
 

@@ -22,15 +22,16 @@ from engine.validate import positive
 # The model settings (the top level) and the "dynamics" section are the engine's settings,
 # each declared once (engine.settings: SpectrumConfig's and DynamicsConfig's fields); the
 # "dynamics" section adds "enabled" (train on Run). Only the "view" section is the window's own.
-DYNAMICS_DEFAULTS: dict = {"enabled": False, **section_defaults("dynamics")}
-
-
+# Read from the declarations when used, so a setting declared (or added by a test) is known.
 def _model_keys() -> tuple:
     return tuple(section_defaults(""))
 
 
 def _dynamics_defaults() -> dict:
     return {"enabled": False, **section_defaults("dynamics")}
+
+
+DYNAMICS_DEFAULTS: dict = _dynamics_defaults()
 
 
 # The "view" section: how the run is shown (not what is computed). log_axis None: automatic

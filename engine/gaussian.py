@@ -48,7 +48,8 @@ coefficient is 0; for s < 0 step(u_j) step(u_l) = 0 almost surely, and it is 0 a
 E[relu(u) step(u) x] = E[relu(u) x] = w/2 by Stein's lemma, = (E20 + E11) w, so E20 = 0 there,
 which is also the limit of √D/(2πa). So at parallel pairs the closed form uses the effective
 values E22 = E31 = E13 = 0, E20 = 0, and E00, E11 their continuous limits (a/2 and 1/2 on the
-diagonal; 0 and 0 for antiparallel neurons). g′(0) is taken as 0 (a set of measure zero).
+diagonal; 0 and 0 for antiparallel neurons); docs/methods.md §2 has the argument at length.
+g′(0) is taken as 0 (a set of measure zero).
 
 tanh, softplus, sigmoid and gelu have no closed form here; the quadrature is their route.
 """
@@ -56,11 +57,10 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.polynomial import polynomial as npoly
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:                      # the registry imports this module, not the reverse
     from .activations import Activation

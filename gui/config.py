@@ -35,7 +35,7 @@ DYNAMICS_DEFAULTS: dict = _dynamics_defaults()
 
 
 # The "view" section: how the run is shown (not what is computed). log_axis None: automatic
-# (log₁₀ λ for erf and tanh, whose spectra span many decades; linear for polynomials);
+# (the activation family's choice: log₁₀ λ where spectra span many decades, linear for polynomials);
 # log_steps: a log₁₀ step axis in the Dynamics view; tolerance: the rank tolerance on the
 # singular-value scale chosen in the Rank view (None: each teacher's default), which also
 # decides which eigenvalues the Spectrum view counts as zero modes.
@@ -156,7 +156,7 @@ def _get(config: dict, key: str):
 
 def view_options(config: dict) -> dict:
     """The "view" section with every automatic choice made: log_axis None becomes the
-    activation's preference (engine.activations: log for erf and tanh)."""
+    activation family's preference (engine.activations.Family.log_axis)."""
     view = dict(normalize(config)["view"])
     if view["log_axis"] is None:
         try:

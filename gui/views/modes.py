@@ -4,8 +4,9 @@ The eigenvector of the selected eigenvalue of teacher 1 as an Nh×Ni heatmap of 
 (neurons as rows, a diverging colour map: red and blue are opposite signs), beside a bar chart
 of its W2 part on the same rows; above it λ, its place among the P, the participation ratio and
 the neuron carrying the largest share. Pick an eigenvalue by clicking it in the Spectrum or Rank
-view, or step with ◀ ▶; below, a gallery of the slowest and fastest modes (click one). For
-polynomial networks the zero modes are compared with the network's symmetries (engine.modes).
+view, or step with ◀ ▶; below, a gallery of the slowest and fastest modes (click one). Where the
+network has symmetries (polynomial and positively homogeneous g, e.g. relu) the zero modes are
+compared with them (engine.modes).
 """
 from __future__ import annotations
 

@@ -252,3 +252,29 @@ def test_the_settings_are_saved_and_a_preset_runs_its_sweep(window, qtbot, tmp_p
     assert window.save_config(str(path))
     saved = load_config(path)["view"]["sweep"]
     assert saved == {"axes": {"ni": "2:6", "nh": "2:14"}, "measure": "exceptions", "plot": "heatmap"}
+
+
+def test_a_point_that_fails_in_its_engine_process_is_one_line_and_ends_the_sweep(qtbot):
+    """A grid whose second point the engine refuses (built past build_grid's checks): the
+    first point arrives, the failure is the engine's one line, nothing more is started."""
+    from dataclasses import replace
+
+    from engine.errors import InputError, user_message
+    from engine.ensemble import prepare
+    from gui.sweep_runner import SweepRunner
+
+    grid = build_grid(SweepConfig("cubic", "3", "2:4", teachers=1))
+    bad = replace(grid.points[1], nh=0)
+    with pytest.raises(InputError) as refused:
+        prepare(bad)
+    grid = replace(grid, points=(grid.points[0], bad, grid.points[2]))
+    runner = SweepRunner(grid, workers=1)
+    points, failures = [], []
+    runner.point.connect(points.append)
+    runner.failed.connect(failures.append)
+    with qtbot.waitSignal(runner.finished, timeout=RUN_TIMEOUT) as blocker:
+        runner.start()
+    assert blocker.args == ["error"]
+    assert [i for i, _, _ in points] == [0] and failures == [user_message(refused.value)]
+    assert runner._next == 2                                # the third point never started
+    qtbot.waitUntil(lambda: not runner.pids(), timeout=10_000)

@@ -108,7 +108,7 @@ def child_main(fd: int) -> None:
         if msg[0] == "stop":
             return
         _, task_id, request, threads = msg
-        set_threads(threads)          # the window's Run → BLAS threads (None: automatic)
+        set_threads(threads)          # the request's or the window's (Run → BLAS threads); None: automatic
         last = [0.0]
 
         def progress(fraction, message):

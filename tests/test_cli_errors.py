@@ -86,6 +86,7 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path):
     assert [l for l in stderr.splitlines() if l.strip()] == ["interrupted; nothing was written"]
 
 
+@pytest.mark.slow
 def test_no_output_may_overwrite_an_input_or_a_device(tmp_path):
     from engine.model import Teacher, save_teacher
 

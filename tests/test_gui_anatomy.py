@@ -61,6 +61,7 @@ def test_clicking_an_eigenvalue_shows_its_eigenvector(window, qtbot):
     assert modes.summary_data.index == lam.size - 4
 
 
+@pytest.mark.slow
 def test_the_replay_shows_the_state_of_the_run_at_its_step(window, qtbot):
     load(qtbot, window, "11_edge_of_stability")
     replay, landscape, dynamics = window.controller.replay, window.views["landscape"], window.views["dynamics"]

@@ -62,6 +62,7 @@ def blocks(a, k=16):
 
 @pytest.mark.parametrize("preset, group", [("07_erf_slow_tail", "main"),
                                            ("09_slow_mode_anatomy", "anatomy")])
+@pytest.mark.slow
 def test_svg_and_pdf_exports_put_everything_where_the_png_has_it(qtbot, tmp_path, preset, group):
     window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QImage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +84,7 @@ def test_headless_export_writes_every_view_in_the_format_of_its_extension(tmp_pa
                                    [x.spectrum.singular_values for x in results], rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_headless_export_refuses_an_unknown_view_or_format_before_running(tmp_path):
     for args, words in ((("--export", "ranks", tmp_path / "x.png"), "no view 'ranks'"),
                         (("--export", "rank", tmp_path / "x.jpg"), "extension must be one of"),

@@ -454,6 +454,7 @@ def test_expected_learning_curve_before_any_training(window, qtbot):
     assert view.start is not None and view.expected is None and view.data["steps"].size == 801
 
 
+@pytest.mark.slow
 def test_every_preset_runs_without_error(window, qtbot):
     presets = list_presets()
     assert len(presets) >= 7

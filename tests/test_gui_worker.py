@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QTimer
 
 from engine.errors import InputError, user_message
@@ -157,6 +158,7 @@ def test_a_stopped_engine_process_is_noticed_killed_and_replaced(qtbot, monkeypa
     qtbot.waitUntil(lambda: not live_jobs(), timeout=5000)
 
 
+@pytest.mark.slow
 def test_a_silent_or_gil_holding_process_is_not_taken_for_a_frozen_one(qtbot, monkeypatch):
     """The heartbeat keeps a task that sleeps without progress alive; the CPU time keeps one
     alive whose LAPACK call holds the GIL (so no heartbeat) for longer than the timeout."""

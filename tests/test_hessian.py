@@ -218,6 +218,7 @@ def test_sample_hessian_converges_to_population_like_one_over_sqrt_n():
     assert 3 < errors[0] / errors[1] < 30
 
 
+@pytest.mark.slow
 def test_a_teacher_too_wide_for_the_default_rule_is_refused_not_under_resolved():
     """A neuron with |w|² = 1600 needs 3601 trapezoid nodes; a silent cap of 2001 nodes once
     returned a negative eigenvalue (−13.8 for erf at σ1 = 100) without a word. Refused by

@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -212,12 +213,14 @@ def test_dynamics_flags_give_a_result_or_one_line(argv, capsys):
     check_run(argv, capsys)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(argv=theory_argv())
 def test_theory_flags_give_a_result_or_one_line(argv, capsys):
     check_run(argv, capsys)
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=int(__import__("os").environ.get("HX_EXAMPLES", 30)))
 @given(argv=sweep_argv())
 def test_sweep_flags_give_a_result_or_one_line(argv, capsys):
@@ -263,6 +266,7 @@ def config_documents(draw):
 @settings(max_examples=int(__import__("os").environ.get("HX_EXAMPLES", 40)), deadline=None,
           derandomize=not __import__("os").environ.get("HX_RANDOM"),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@pytest.mark.slow
 @given(doc=config_documents())
 def test_config_files_give_a_result_or_one_line(doc, capsys, qapp):
     """`--config FILE --export spectrum OUT.csv` (the window's headless run, in process)."""

@@ -89,6 +89,7 @@ def test_a_real_local_dask_cluster_gives_the_same_points_and_says_where():
     assert {p["computed_by"] for p in remote} <= addresses
 
 
+@pytest.mark.slow
 def test_a_sweep_killed_mid_way_resumes_from_its_store(tmp_path):
     store, out = tmp_path / "s.sqlite", tmp_path / "s.json"
     argv = ["sweep", "--activation", "erf", "--ni", "3", "--nh", "40:60", "--samples", "3000",

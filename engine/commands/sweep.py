@@ -11,7 +11,7 @@ from ..fileio import check_writable, write_json
 from ..jobs import JobState
 from ..memory import Estimate
 from ..progress import ProgressBar
-from ..settings import add_flags
+from ._flags import add_flags, add_json_output
 from ..sweep import (Store, SweepConfig, build_grid, default_workers, estimate_sweep,
                      local_executor, run_sweep, sweep_settings)
 from ..validate import whole
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", metavar="FILE",
                         help="SQLite file keeping every finished point: a rerun computes only the "
                              "missing ones")
-    parser.add_argument("--json", required=True, metavar="OUT.json", help="where to write the result")
+    add_json_output(parser)
 
 
 def _config(args) -> SweepConfig:

@@ -6,7 +6,7 @@ import weakref
 
 import pyqtgraph as pg
 from PySide6 import QtCore
-from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 
 # Okabe–Ito: distinguishable with every common colour-vision deficiency.
 BLUE = "#0072B2"
@@ -211,24 +211,29 @@ def set_labels(plot: pg.PlotWidget, x: str, y: str) -> None:
     item.setLabel("left", y, **style)
 
 
-def set_legend(plot: pg.PlotWidget, entries: list) -> None:
-    """Show exactly these (item, text) legend entries; rebuilt only when the items change,
-    otherwise the texts are updated in place (a rebuild on every live update is slow)."""
+def set_legend(plot: pg.PlotWidget, entries: list, fold: tuple | None = None) -> None:
+    """Show these legend entries: (item, text), or (item, text, True) for one the view's
+    summary already states. `fold` is the one (item, text) entry that stands for all of those
+    when the legend would not otherwise fit (see fit_legend)."""
+    plot._legend_spec = ([(e[0], e[1], len(e) > 2 and bool(e[2])) for e in entries], fold)
+    fit_legend(plot)
+
+
+def _show_entries(plot: pg.PlotWidget, entries: list) -> None:
+    """Exactly these (item, text) entries: rebuilt only when the items change, otherwise the
+    texts are updated in place (a rebuild on every live update is slow)."""
     legend = plot.getPlotItem().legend
     items = [item for item, _ in entries]
     if getattr(plot, "_legend_items", None) == items and len(legend.items) == len(entries):
         for (_, label), (_, text) in zip(legend.items, entries):
-            if plot.__dict__.get("_legend_full", {}).get(id(label)) != text:
+            if label.text != text:
                 label.setText(text)
-        legend.setVisible(bool(entries))
-        fit_legend(plot)
-        return
-    legend.clear()
-    for item, text in entries:
-        legend.addItem(item, text)
-    plot._legend_items = items
-    legend.setVisible(bool(entries))
-    fit_legend(plot)
+    else:
+        legend.clear()
+        for item, text in entries:
+            legend.addItem(item, text)
+        plot._legend_items = items
+    legend.setVisible(bool(entries) and getattr(plot, "_legend_place", "below") != "off")
 
 
 class _LegendFitter(QtCore.QObject):
@@ -243,51 +248,109 @@ class _LegendFitter(QtCore.QObject):
 _LEGEND_FITTER = _LegendFitter()
 
 
+LEGEND_SHARE = 1 / 3      # a legend below the plot: at most this share of the plot's height
+LEGEND_GAP = 18.0         # the legend layout's spacing, also between a sample and its text
+LEGEND_SAMPLE = 30.0      # the width of an entry's line sample
+TEXT_MARGIN = 8.0         # a QGraphicsTextItem's document margins, both sides together
+
+
+def legend_font(plot: pg.PlotWidget) -> QFont:
+    """The font the legend's texts are drawn in (the application's, at the legend's size)."""
+    font = QFont()
+    font.setPointSizeF(float(str(plot.getPlotItem().legend.opts["labelTextSize"]).rstrip("pt")))
+    return font
+
+
+def _legend_plan(texts: list[str], metrics: QFontMetricsF, avail: float, limit: float,
+                 preferred: int) -> tuple[bool, int, float]:
+    """(fits, columns, room): the legend layout for these texts in `avail` px of width, every
+    text whole. fits: each text on one line and the legend within `limit` px of height. room:
+    the width (margins included) a text wraps at."""
+    n = len(texts)
+    natural = [metrics.horizontalAdvance(t) + TEXT_MARGIN + 2 for t in texts]
+    word = max((metrics.horizontalAdvance(w) for t in texts for w in t.split()), default=0.0) + TEXT_MARGIN + 2
+    line = metrics.lineSpacing()
+    best = None
+    for cols in range(n, 0, -1):
+        room = (avail - (cols - 1) * LEGEND_GAP) / cols - LEGEND_SAMPLE - LEGEND_GAP
+        if room < word and cols > 1:
+            continue
+        room = max(room, word)
+        heights = [line + TEXT_MARGIN if w <= room else metrics.boundingRect(
+            QtCore.QRectF(0, 0, room - TEXT_MARGIN, 1e6), QtCore.Qt.TextFlag.TextWordWrap, t).height()
+            + TEXT_MARGIN for t, w in zip(texts, natural)]
+        height = sum(max(heights[r:r + cols]) for r in range(0, n, cols))
+        wraps = any(w > room for w in natural)
+        bad = wraps or height > limit
+        # whole lines within the height limit: the view's preferred column count, or the
+        # nearest; otherwise the shortest legend, unwrapped if possible
+        key = (bad, wraps, height if bad else 0.0, cols > preferred, abs(cols - preferred))
+        if best is None or key < best[0]:
+            best = (key, cols, room)
+    (bad, *_), cols, room = best
+    return not bad, cols, room
+
+
 def fit_legend(plot: pg.PlotWidget) -> None:
-    """Keep the legend (below the plot) no wider than the plot area: fewer columns, and in
-    one column texts cut with "…" — an over-wide legend would widen the plot beyond its window
-    and push the data out of sight."""
+    """Fit the legend below the plot into the plot's own width, every text whole.
+
+    As many columns as fit — the view's preferred number if each text then stays on one line
+    and the legend within LEGEND_SHARE of the plot's height. Otherwise the entries the view's
+    summary already states fold into one (set_legend's `fold`), and if it still does not fit,
+    the texts wrap at word boundaries in the column count that makes the legend shortest. A
+    text is never cut. Measured on the plot widget as it is now, so any layout (tiled, one
+    view per page, full screen, a figure) gets its own fit on every resize."""
     legend = plot.getPlotItem().legend
-    if not legend.items or getattr(plot, "_legend_place", "below") != "below":
+    spec = getattr(plot, "_legend_spec", None)
+    if spec is None:          # entries pyqtgraph added itself (items made with a name)
+        if not legend.items:
+            return
+        spec = ([(sample.item, label.text, False) for sample, label in legend.items], None)
+        plot._legend_items = [e[0] for e in spec[0]]
+    entries, fold = spec
+    full = [(item, text) for item, text, _ in entries]
+    place = getattr(plot, "_legend_place", "below")
+    if not entries or place == "off":
+        _show_entries(plot, full)
         return
     item = plot.getPlotItem()
+    metrics = QFontMetricsF(legend_font(plot))
+    if place == "right":
+        # beside the plot (a figure export): one column, at most 40 % of the width, wrapped
+        _show_entries(plot, full)
+        texts = [label.text for _, label in legend.items]
+        word = max(metrics.horizontalAdvance(w) for t in texts for w in t.split()) + TEXT_MARGIN + 2
+        room = max(word, 0.4 * plot.width() - LEGEND_SAMPLE)
+        _apply_plan(plot, 1, room, metrics)
+        return
     # the widget's width, not the view box's: an over-wide legend has widened the box already
     avail = plot.width() - item.getAxis("left").width() - 24
-    if avail < 60:
-        return
-    texts = getattr(plot, "_legend_full", {})
-    for _, label in legend.items:                      # start from the full texts
-        full = texts.get(id(label))
-        if full is None or (label.text != full and not label.text.endswith("…")):
-            texts[id(label)] = full = label.text
-        if label.text != full:
-            label.setText(full)
-    plot._legend_full = texts
-    gap = 18.0                        # the layout's spacing, also between sample and text
-    sample = 30.0 + gap
-    widths = [label.item.boundingRect().width() for _, label in legend.items]
-    n = len(widths)
-    cols = max(1, min(getattr(plot, "_legend_columns", 2), n))
-    while cols > 1 and cols * (sample + max(widths)) + (cols - 1) * gap > avail:
-        cols -= 1
-    # ... and no taller than a third of the plot: more columns, shorter texts
-    row = max(label.item.boundingRect().height() for _, label in legend.items) * 0.85
-    max_rows = max(1, int(plot.height() / 3 // max(row, 1.0)))
-    by_height = min(n, -(-n // max_rows))
-    cols = max(cols, by_height)
-    while cols > by_height and (avail - cols * sample - (cols - 1) * gap) / cols < 130:
-        cols -= 1                                   # not so many that no text can be read
+    limit = plot.height() * LEGEND_SHARE
+    preferred = max(1, getattr(plot, "_legend_columns", 2))
+    fits, cols, room = _legend_plan([t for _, t in full], metrics, avail, limit, min(preferred, len(full)))
+    shown = full
+    if not fits and fold is not None and any(f for *_, f in entries):
+        shown = [(i, t) for i, t, f in entries if not f] + [fold]
+        _, cols, room = _legend_plan([t for _, t in shown], metrics, avail, limit, min(preferred, len(shown)))
+    _show_entries(plot, shown)
+    _apply_plan(plot, cols, room, metrics)
+
+
+def _apply_plan(plot: pg.PlotWidget, cols: int, room: float, metrics: QFontMetricsF) -> None:
+    """Lay the legend out in `cols` columns, texts wider than `room` wrapped at it."""
+    item = plot.getPlotItem()
+    legend = item.legend
+    for _, label in legend.items:
+        wrap = metrics.horizontalAdvance(label.text) + TEXT_MARGIN + 2 > room
+        width = room if wrap else -1
+        if label.item.textWidth() != width:
+            label.item.setTextWidth(width)
+            label.updateMin()
     if getattr(legend, "columnCount", None) != cols:
         legend.setColumnCount(cols)
-    room = (avail - cols * sample - (cols - 1) * gap) / cols - 8
-    if cols * (sample + max(widths)) + (cols - 1) * gap > avail:
-        for (_, label), width in zip(legend.items, widths):
-            if width > room:                            # the text's width is about linear in its length
-                full = texts[id(label)]
-                label.setText(full[: max(1, int(len(full) * room / width) - 1)].rstrip() + "…")
+    legend.updateSize()
     # A plot item once laid out wider than its widget keeps that width until the widget is
     # resized again: give it the widget's size back now that it fits.
     if item.geometry().width() > plot.width() + 1:
-        legend.updateSize()
         item.layout.activate()
         item.setGeometry(QtCore.QRectF(0, 0, plot.width(), plot.height()))

@@ -106,6 +106,13 @@ class RankView(View):
         bar.addStretch(1)
         self.stack(self.summary, bar)
 
+    @property
+    def _fold_sample(self) -> pg.PlotDataItem:
+        """The sample of the folded entry: no line (it stands for four)."""
+        if "_fold_item" not in self.__dict__:
+            self._fold_item = pg.PlotDataItem(pen=None)
+        return self._fold_item
+
     def _proxy(self, line) -> pg.PlotDataItem:
         """A legend sample drawn with the line's pen."""
         proxies = self.__dict__.setdefault("_proxies", {})
@@ -271,9 +278,10 @@ class RankView(View):
         if self._bound is not None and self._bound != self._predicted:
             parts.append(f"upper bound {self._bound}")
         if self._p is not None:
-            parts.append(f"P = {self._p}")
+            parts.append(f"<span style='color:{style.GREY}'><b>P = {self._p}</b></span>")
         who = f" ({'all ' if k > 1 else ''}{k} teacher{'s' if k != 1 else ''})" if k else ""
-        tol_text = f"tolerance {_fmt(tol)}" if math.isfinite(tol) else "tolerance –"
+        tol_text = f"<span style='color:{style.VERMILLION}'><b>tolerance " \
+                   f"{_fmt(tol) if math.isfinite(tol) else '–'}</b></span>"
         self.summary.setText(" · ".join(parts) + who + f" · {tol_text}")
 
     def draw(self) -> None:
@@ -339,13 +347,16 @@ class RankView(View):
                 entries.append((self.zero_marks, "exactly 0 (at the floor)"))
         # The lines are named in the legend, below the plot, not beside them: their labels
         # would collide with each other (rank = predicted = P is common) and with the data.
+        # The summary above names them too, in the lines' colours: when the legend does not
+        # fit they fold into one entry that says so.
         for line in (self.rank_line, self.pred_line, self.p_line, self.tol_line):
             if line.isVisible():
                 text = line.label.toPlainText() if line is not self.tol_line else \
                     f"tol. {_fmt(tol)}"
-                entries.append((self._proxy(line), text))
+                entries.append((self._proxy(line), text, True))
             line.label.hide()
-        style.set_legend(self.plot, entries)
+        style.set_legend(self.plot, entries, fold=(self._fold_sample, "lines: rank, predicted, P, "
+                                                   "tolerance — coloured as above"))
         style.set_labels(self.plot, "k   (index, largest first)", self.y_label())
         for axis in ("left", "bottom"):
             item.showAxis(axis, has)                   # an empty log axis only confuses

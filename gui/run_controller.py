@@ -129,6 +129,8 @@ class RunController(QObject):
         self.replay = Replay(self)        # training's kept frames, shared by the views
         self.zero_modes = ZeroModes(self) # the one zero-mode tolerance every view reads
         self.zero_modes.changed.connect(self._zero_modes_changed)
+        # A new run's frames replace the old ones; one that trains nothing has none to replay.
+        self.started.connect(lambda _plan: self.replay.clear())
         self.dynamics_started.connect(lambda _start: self.replay.clear())
         self.dynamics_reset.connect(lambda _text: self.replay.clear())
         self.dynamics_chunk.connect(self.replay.add_chunk)

@@ -130,3 +130,19 @@ def test_a_saved_preset_opens_with_its_lesson(window, qtbot, tmp_path):
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
         assert window.open_config(str(path))
     assert window.lesson_panel.name == "04_cubic"
+
+
+def test_a_new_run_resets_the_replay(window, qtbot):
+    """Issue 19: the replay kept t = 229 of an earlier run, and Play ran with nothing trained."""
+    run(qtbot, window, activation="erf", ni=3, nh=2, teachers=1, seed=1,
+        dynamics={"enabled": True, "steps": 400})
+    replay, view = window.controller.replay, window.dynamics_view
+    assert len(replay) > 2
+    replay.seek(len(replay) // 2)
+    assert view.replay_label.text() == f"t = {replay.step}" and replay.step > 0
+    run(qtbot, window, activation="erf", ni=3, nh=3, teachers=1, seed=1, dynamics={"enabled": False})
+    assert len(replay) == 0 and replay.step == -1
+    assert view.replay_label.text() == "t = –" and not view.slider.isEnabled()
+    assert not view.cursor.isVisible()
+    view.play_button.click()
+    assert not replay.playing and view.play_button.text() == "▶ Play"

@@ -35,10 +35,19 @@ def test_hover_reads_out_the_data_under_the_mouse(window, qtbot):
     text = dynamics.hover(57.4, 0.0)
     assert text.startswith(f"t = 57: loss {dynamics.data['loss'][57]:.4g}")
     assert dynamics.hover(float(t[-1]) + 50, 0.0) == "" and not dynamics.readout.isVisible()
-    # Through the scene, as the mouse reports it.
+    # Through the scene, as the mouse reports it (on the rank's page: a plot never shown has
+    # no size for the mouse to be in).
+    window.focus_view("rank")
+    qtbot.waitUntil(lambda: rank.plot.isVisible() and rank.plot.height() > 100)
     vb = rank.plot.getPlotItem().vb
     rank.plot.scene().sigMouseMoved.emit(vb.mapViewToScene(vb.viewRect().center()))
     assert rank.readout.isVisible() and rank.readout.textItem.toPlainText().startswith("k = ")
+    # The mouse leaves the plot: the read-out goes (issue 19: it stayed).
+    from PySide6.QtCore import QEvent
+    QApplication.sendEvent(rank.plot.viewport(), QEvent(QEvent.Type.Leave))
+    assert not rank.readout.isVisible()
+    rank.plot.scene().sigMouseMoved.emit(vb.mapViewToScene(vb.viewRect().center()))
+    assert rank.readout.isVisible()
     # The read-out never goes into a figure.
     assert window.export("rank", "png", str(window.settings.fileName()) + ".png")
     assert not rank.readout.isVisible()

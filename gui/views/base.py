@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLayout, QVBoxLayout, QWidget
 
 from .. import style
@@ -45,6 +45,8 @@ class View(QWidget):
         self.readout.hide()
         self.plot.getPlotItem().addItem(self.readout, ignoreBounds=True)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+        # The scene reports no move once the mouse has left the plot: hide it on Leave.
+        self.plot.viewport().installEventFilter(self)
         self.plot.scene().sigMouseClicked.connect(self._mouse_clicked)
         self.controller = None
         self.zero_modes = ZeroModes(self)     # the window's, once bound (gui/zero_modes.py)
@@ -129,6 +131,12 @@ class View(QWidget):
             (x0, _), (_, y1) = self.plot.getPlotItem().viewRange()
             self.readout.setPos(x0, y1)
         return text
+
+    def eventFilter(self, obj, event) -> bool:
+        """The mouse left the plot: a read-out of where it was would only mislead."""
+        if event.type() == QEvent.Type.Leave and obj is self.plot.viewport():
+            self.readout.hide()
+        return super().eventFilter(obj, event)
 
     def _mouse_moved(self, pos: QPointF) -> None:
         vb = self.plot.getPlotItem().vb

@@ -58,6 +58,15 @@ def colour(name: str, alpha: int = 255) -> QColor:
     return c
 
 
+_SUBSCRIPT = str.maketrans("0123456789+-", "₀₁₂₃₄₅₆₇₈₉₊₋")
+
+
+def subscript(value) -> str:
+    """A number as Unicode subscript digits (v₁₂): plain text, so it measures, wraps and
+    exports (SVG, PDF) like any other text — a literal "v_12" only looks like code."""
+    return str(value).translate(_SUBSCRIPT)
+
+
 LEGEND_ROW = 4        # PlotItem layout rows: title 0, top axis 1, view 2, bottom axis 3
 
 

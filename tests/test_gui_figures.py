@@ -155,3 +155,41 @@ def test_the_figure_dialog_sets_size_resolution_text_and_legend(qtbot, tmp_path,
         window.confirm_close_answer = True
         window.close()
         assert shutdown(timeout_ms=5000)
+
+
+def test_axis_labels_and_texts_have_real_subscripts_in_window_and_figures(window, qtbot, tmp_path):
+    """Issue 19: "σ_k of J", "√λ_k", "v_3", "λ_max" read as code. Subscripts are Unicode
+    (σₖ, λₘₐₓ, v₃): the window's font has every one of them, and SVG and PDF carry them as text."""
+    import re
+
+    from PySide6.QtGui import QFontMetrics, QTextDocument
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    with qtbot.waitSignal(window.run_finished, timeout=60_000):
+        window.load_preset("11_edge_of_stability")       # erf: sample σₖ, training, landscape
+    window.controller.want({"anatomy", "landscape"})
+    qtbot.waitUntil(lambda: window.views["landscape"].slice is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.is_running(), timeout=60_000)
+    texts = []
+    for view in window.views.values():
+        view.refresh()
+        for plot in [view.plot] + [p for p in vars(view).values() if p is not view.plot and hasattr(p, "getPlotItem")]:
+            item = plot.getPlotItem()
+            texts += [item.getAxis(a).labelText for a in ("left", "bottom")]
+            texts += [label.text for _, label in item.legend.items]
+        for label in view.findChildren(QLabel):
+            doc = QTextDocument()
+            doc.setHtml(label.text())
+            texts.append(doc.toPlainText())
+    shown = "\n".join(texts)
+    assert "σₖ of J" in shown and "λₘₐₓ" in shown and re.search("along v[₀-₉]+", shown)
+    assert not re.findall(r"[A-Za-zλσδ]_[A-Za-z0-9{]", shown)
+    metrics = QFontMetrics(QApplication.instance().font())
+    assert all(metrics.inFontUcs4(ord(c)) for c in set(re.findall("[ₐ-ₜ₀-₉ᵢⱼ]", shown)))
+    svg, pdf = tmp_path / "rank.svg", tmp_path / "rank.pdf"
+    assert window.export("rank", "svg", str(svg)) and window.export("rank", "pdf", str(pdf))
+    import xml.etree.ElementTree as ET
+    svg_text = "".join(e.text or "" for e in ET.parse(svg).iter() if e.tag.endswith("text"))
+    assert "σₖ of J" in svg_text               # one run of text per script, side by side
+    page = pdfium.PdfDocument(str(pdf))[0]
+    assert "σₖofJ" in "".join(page.get_textpage().get_text_range().split())   # rotated: a line per glyph

@@ -405,7 +405,7 @@ class DynamicsView(View):
         self._show_plot(True)
         self.summary.setText(
             f"Expected from teacher 1's spectrum, before any training (η = {e.lr:.3g} = "
-            f"{e.lr * e.lam_max:.3g}/λ_max, {e.total_steps} steps). "
+            f"{e.lr * e.lam_max:.3g}/λₘₐₓ, {e.total_steps} steps). "
             "Run (Ctrl+R) with “Dynamics” ticked trains the network.")
         item = self.plot.getPlotItem()
         item.enableAutoRange(x=True)
@@ -438,7 +438,7 @@ class DynamicsView(View):
             return ""
         s = self.start
         lam_max = float(np.asarray(s.eigenvalues)[-1])
-        eta = f"η = {s.lr:.3g} = {s.lr * lam_max:.3g}/λ_max (stable below 2/λ_max = {s.stability_limit:.3g})"
+        eta = f"η = {s.lr:.3g} = {s.lr * lam_max:.3g}/λₘₐₓ (stable below 2/λₘₐₓ = {s.stability_limit:.3g})"
         total = s.total_steps
         parts = [eta, f"step {self.last_step}/{total}"]
         if self.data["loss"].size:

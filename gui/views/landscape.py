@@ -52,7 +52,7 @@ class LandscapeView(View):
         self.path.setZValue(30)
         self.point.setZValue(31)
         dashed = pg.PlotDataItem(pen=pg.mkPen(style.BLACK, width=1.5, style=Qt.PenStyle.DashLine),
-                                 name="quadratic model ½(λ_i a² + λ_j b²)")
+                                 name="quadratic model ½(λᵢ a² + λⱼ b²)")
         self.plot.getPlotItem().legend.addItem(dashed, dashed.name())
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
@@ -70,7 +70,7 @@ class LandscapeView(View):
         self.energies = style.make_plot("Mode energies", legend_columns=1)
         self.energies.setMinimumWidth(200)
         eitem = self.energies.getPlotItem()
-        eitem.setLabel("left", "log₁₀ ½ λ_k (v_k·δ)²")
+        eitem.setLabel("left", "log₁₀ ½ λₖ (vₖ·δ)²")
         self.energy_bars = pg.BarGraphItem(x=[], y0=[], y1=[], width=0.7, brush=style.BLUE)
         eitem.addItem(self.energy_bars)
         row = QHBoxLayout()
@@ -218,8 +218,8 @@ class LandscapeView(View):
             iso.setParentItem(self.image)            # in the image's (grid index) coordinates
             self._quad_items.append(iso)
         item.setRange(xRange=(a[0], a[-1]), yRange=(b[0], b[-1]), padding=0.0)
-        item.setLabel("bottom", f"a along v_{sl.modes[0] + 1} (λ = {sl.eigenvalues[0]:.3g})")
-        item.setLabel("left", f"b along v_{sl.modes[1] + 1} (λ = {sl.eigenvalues[1]:.3g})")
+        item.setLabel("bottom", f"a along v{style.subscript(sl.modes[0] + 1)} (λ = {sl.eigenvalues[0]:.3g})")
+        item.setLabel("left", f"b along v{style.subscript(sl.modes[1] + 1)} (λ = {sl.eigenvalues[1]:.3g})")
         if self._frames.size:
             self.path.setData(self._frames[:, 0], self._frames[:, 1])
         else:

@@ -95,7 +95,7 @@ class RankView(View):
                                  "Type a number and press Enter, or drag the dashed line.")
         self.tol_edit.returnPressed.connect(self._typed)
         self.reset_button = QPushButton("Default")
-        self.reset_button.setToolTip("Back to each teacher's default tolerance σ_max·max(N, P)·ε")
+        self.reset_button.setToolTip("Back to each teacher's default tolerance σₘₐₓ·max(N, P)·ε")
         self.reset_button.clicked.connect(lambda: self.set_tolerance(None))
         bar = QHBoxLayout()
         label = QLabel("tolerance:")
@@ -204,7 +204,7 @@ class RankView(View):
         return len(self._spectra)
 
     def y_label(self) -> str:
-        return "σ_k of J" if self._mode == "sample" else "√λ_k"
+        return "σₖ of J" if self._mode == "sample" else "√λₖ"
 
     def export_arrays(self) -> dict[str, np.ndarray]:
         sv = np.array([s.singular_values for s in self._spectra]) if self._spectra else np.zeros((0, 0))

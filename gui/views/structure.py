@@ -189,7 +189,7 @@ class StructureView(View):
             self.k_points.setData(np.arange(1, kk.size + 1), kk)
             gap = float(np.max(np.abs(kk - nz[: kk.size]))) / float(nz[0]) if kk.size else 0.0
             self.kernel_note.setText("")
-            kernel = f"tangent kernel ({a.ntk.size}×{a.ntk.size}): same nonzero eigenvalues to {gap:.0e}·λ_max"
+            kernel = f"tangent kernel ({a.ntk.size}×{a.ntk.size}): same nonzero eigenvalues to {gap:.0e}·λₘₐₓ"
         else:
             self.k_points.setData([], [])
             self.kernel_note.setText(a.ntk_note)

@@ -26,7 +26,7 @@ from .base import SUMMARY_LINES, View
 # measure key → (menu text, axis or colour-bar label)
 MEASURES = {
     "rank": ("rank, predicted rank and P", "rank"),
-    "ratio": ("λ_min / λ_max (log)", "λ_min / λ_max"),
+    "ratio": ("λₘᵢₙ / λₘₐₓ (log)", "λₘᵢₙ / λₘₐₓ"),
     "ks": ("KS distance to the law (linear)", "KS distance"),
     "deficit": ("P − rank (zero modes)", "P − rank"),
     "exceptions": ("naive count − rank (Alexander–Hirschowitz)", "naive count − rank"),

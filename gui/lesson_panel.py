@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
+from .lesson_facts import LessonFacts, render
 from .presets import lesson_for
 
 PLACEHOLDER = ("# Lessons\n\nChoose a preset (menu **Presets**, or the list at the top of the "
@@ -37,18 +38,48 @@ class LessonPanel(QWidget):
         lay.addWidget(self.browser, 1)
         lay.addWidget(self.note)
         self.name: str | None = None
+        self.facts = LessonFacts()        # the run's results so far (gui/lesson_facts.py)
+        self._lesson: tuple[str, str] | None = None
+        self._shown: dict | None = None
         self.show_lesson(None)
+
+    def attach(self, controller) -> None:
+        """Fill the lesson's numbers from `controller`'s runs (gui.run_controller): cleared when
+        a run starts, gathered as results arrive, shown each time one of the run's jobs ends."""
+        controller.started.connect(lambda _plan: self.set_facts({}, clear=True))
+        for signal in (controller.spectrum_result, controller.theory_ready,
+                       controller.anatomy_ready, controller.landscape_ready,
+                       controller.dynamics_started, controller.dynamics_chunk):
+            signal.connect(self.facts.add)
+        controller.job_done.connect(lambda _name, _status: self.set_facts(self.facts.facts()))
+
+    def set_facts(self, facts: dict, clear: bool = False) -> None:
+        """Show the lesson with these facts filled in ("…" for those not known); clear: forget
+        the results gathered so far (a new run)."""
+        if clear:
+            self.facts.clear()
+        if facts != self._shown:
+            self._shown = dict(facts)
+            self._render()
 
     def show_lesson(self, name: str | None) -> None:
         self.name = name
-        lesson = lesson_for(name) if name else None
+        self._lesson = lesson_for(name) if name else None
+        self._render()
+        self.set_modified(False)
+
+    def _render(self) -> None:
+        """The lesson, its fields filled from the facts shown (keeping the scroll position)."""
+        bar = self.browser.verticalScrollBar()
+        at = bar.value()
+        lesson = self._lesson
         if lesson is None:
             self.browser.setMarkdown(demote_headings(PLACEHOLDER))
         elif lesson[1] == "markdown":
-            self.browser.setMarkdown(demote_headings(lesson[0]))
+            self.browser.setMarkdown(demote_headings(render(lesson[0], self._shown or {})))
         else:
-            self.browser.setHtml(lesson[0])
-        self.set_modified(False)
+            self.browser.setHtml(render(lesson[0], self._shown or {}))
+        bar.setValue(at)
 
     def set_modified(self, modified: bool) -> None:
         """Say so when the settings no longer match the preset the lesson talks about."""

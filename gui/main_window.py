@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.settings_dock)
 
         self.lesson_panel = LessonPanel()
+        self.lesson_panel.attach(self.controller)      # the lesson's numbers come from the run
         self.lesson_dock = QDockWidget("Lesson", self)
         self.lesson_dock.setObjectName("lessonDock")
         self.lesson_dock.setWidget(self.lesson_panel)

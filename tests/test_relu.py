@@ -251,31 +251,3 @@ def test_the_modes_view_anatomy_reports_the_rescalings(population):
     assert sym is not None and sym.text().startswith("3 zero modes = 3 symmetries (per-neuron rescalings: 3)")
     assert sym.residual < 1e-8 and sym.missing < 1e-8
     assert anatomy(prepare(SpectrumConfig("softplus", ni, nh, population=True))).symmetry is None
-
-
-def test_the_preset_shows_what_its_lesson_says():
-    """resources/presets/14_relu_flat_directions: every number of the lesson's first two
-    sections, from the preset's own run."""
-    from engine.anatomy import anatomy
-    from engine.landscape import compute_slice
-    from gui.config import spectrum_config
-    from gui.presets import find_preset
-
-    preset = find_preset("14_relu_flat_directions")
-    lesson = preset.lesson()[0]
-    cfg = preset.config()
-    problem = prepare(spectrum_config(cfg))
-    assert (problem.ni, problem.nh, problem.n_params, problem.n_samples) == (5, 8, 48, 192)
-    a = anatomy(problem)
-    spec, sym = a.spectrum, a.symmetry
-    lam = spec.eigenvalues
-    assert spec.rank == problem.predicted_rank == 40 and "40 of 48" in lesson
-    assert lam[-1] == pytest.approx(2.3, abs=0.05) and abs(lam[7]) < 1e-31
-    assert lam[8] / lam[-1] == pytest.approx(4e-5, rel=0.1)
-    text = "8 zero modes = 8 symmetries (per-neuron rescalings: 8)"
-    assert sym.text().startswith(text) and text in lesson and sym.residual < 5e-15
-    s = compute_slice(problem, modes=tuple(cfg["view"]["slice"]))
-    centre = s.a.size // 2
-    fast, flat = s.loss[centre, -1], s.loss[-1, centre]
-    assert fast == pytest.approx(1e-3, rel=0.3) and flat == pytest.approx(2e-8, rel=0.3)
-    assert np.all(s.quadratic[:, centre] < 1e-30)

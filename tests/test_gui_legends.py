@@ -79,3 +79,52 @@ def test_a_narrow_plot_folds_what_the_summary_says_then_wraps(qtbot):
     qtbot.wait(20)
     assert [label.text for _, label in legend.items] == [e[1] for e in entries]
     assert all(label.item.textWidth() < 0 for _, label in legend.items)
+
+
+def drawn_colours(window):
+    """(where, QColor) of every line, marker and text the views draw now, and of the
+    coloured words of their summaries: fills and colour maps aside."""
+    import re
+
+    import pyqtgraph as pg
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QLabel
+
+    for name, view in window.views.items():
+        plots = [view.plot] + [p for p in vars(view).values() if p is not view.plot and hasattr(p, "getPlotItem")]
+        for plot in plots:
+            for item in plot.getPlotItem().items:
+                if isinstance(item, pg.PlotDataItem):
+                    if item.opts["pen"] is not None:
+                        yield f"{name} curve", pg.mkPen(item.opts["pen"]).color()
+                    if item.opts.get("symbol") is not None and item.opts.get("symbolBrush") is not None:
+                        yield f"{name} marker", pg.mkBrush(item.opts["symbolBrush"]).color()
+                elif isinstance(item, pg.InfiniteLine):
+                    yield f"{name} line", item.pen.color()
+                    if getattr(item, "label", None) is not None:
+                        yield f"{name} line label", item.label.color
+                elif isinstance(item, pg.TextItem) and item is not view.readout:
+                    yield f"{name} text", item.color
+        for label in view.findChildren(QLabel):
+            for hex_colour in re.findall(r"color:\s*(#[0-9A-Fa-f]{6})", label.text()):
+                yield f"{name} summary", QColor(hex_colour)
+
+
+@pytest.mark.parametrize("preset", ("01_linear_10x20", "07_erf_slow_tail", "11_edge_of_stability"))
+def test_every_line_and_text_colour_has_3_to_1_contrast_on_white(window, qtbot, preset):
+    """Issue 19: the teachers' curves were #A9D9F4 on white (1.5:1), orange 2.25:1."""
+    from gui import style
+    from gui.views.sweep import SERIES_COLOURS
+
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        window.load_preset(preset)
+    window.controller.want({"anatomy", "landscape"})       # the anatomy views drawn too
+    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT)
+    colours = list(drawn_colours(window))
+    assert len(colours) > 10
+    low = {(where, c.name(c.NameFormat.HexArgb), round(style.contrast_on_white(c), 2))
+           for where, c in colours if c.alpha() and style.contrast_on_white(c) < style.CONTRAST_MIN}
+    assert low == set()
+    # ... and the palettes that only some runs use (more slow modes, a sweep's series)
+    for c in style.SLOW_MODE_COLOURS + SERIES_COLOURS:
+        assert style.contrast_on_white(c) >= style.CONTRAST_MIN, c

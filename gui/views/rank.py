@@ -295,7 +295,7 @@ class RankView(View):
             if i == 0:
                 pen = pg.mkPen(style.BLUE, width=3)
             else:
-                pen = pg.mkPen(style.colour(style.SKY, 130), width=1)
+                pen = pg.mkPen(style.SKY, width=1)     # opaque: 3:1 on white, as every line
             c = pg.PlotDataItem(k[ok], sv[ok], pen=pen, symbol="o" if sv.size <= 60 and i == 0 else None,
                                 symbolSize=6, symbolBrush=style.BLUE, symbolPen=None)
             c.setZValue(10 if i == 0 else 1)

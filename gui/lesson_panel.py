@@ -83,8 +83,9 @@ class LessonPanel(QWidget):
 
     def set_modified(self, modified: bool) -> None:
         """Say so when the settings no longer match the preset the lesson talks about."""
-        self.note.setText("The settings differ from this preset now: the numbers in the lesson "
-                          "may not match the plots." if modified and self.name else "")
+        self.note.setText("The settings differ from this preset now: the lesson's measured "
+                          "numbers follow the run, its other words are about the preset."
+                          if modified and self.name else "")
         self.note.setVisible(bool(modified and self.name))
 
     def text(self) -> str:

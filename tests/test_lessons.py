@@ -475,3 +475,16 @@ def test_the_panel_fills_the_lesson_from_the_controllers_results(qtbot):
     assert "cliff sits at 56" in panel.text() and f"3 teachers span {decades} decades" in panel.text()
     controller.started.emit(None)
     assert "cliff sits at …" in panel.text()
+
+
+def test_the_window_fills_a_lesson_from_its_run(window, qtbot):
+    """The real path: a preset loaded, its run in the worker processes, the lesson panel fed by
+    the run controller (gui/main_window.py attaches it) — the same numbers as run_facts."""
+    name = "10_flat_valley"
+    window.load_preset(name)
+    qtbot.waitUntil(lambda: not window.controller.is_running()
+                    and "symmetries" in window.lesson_panel.text(), timeout=60_000)
+    text = window.lesson_panel.text()
+    f = facts(name)
+    assert f["symmetry"] in text
+    assert f"{f['zero_modes']} of the eight eigenvalues" in text

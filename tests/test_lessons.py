@@ -324,8 +324,12 @@ def test_the_written_out_numbers_of_each_lesson():
     """Numbers that follow from the settings (P, rank formulas, other settings in Try)."""
     for name, p in {"01_linear_10x20": 220, "02_linear_30x10": 310, "03_quadratic": 45,
                     "04_cubic": 70, "06_erf_full_rank": 220, "08_polynomial_bound": 8,
-                    "14_relu_flat_directions": 48}.items():
+                    "14_relu_flat_directions": 48, "07_erf_slow_tail": 15, "09_slow_mode_anatomy": 35,
+                    "10_flat_valley": 8, "11_edge_of_stability": 15}.items():
         assert prepare_config(config(name)).n_params == p and f"P = {p}" in lesson(name)
+    r3 = math.sqrt(3)                                          # lesson 02's Why
+    assert f"(1/3)(1 ± √3)² ≈ [{(1 - r3) ** 2 / 3:.2f}, {(1 + r3) ** 2 / 3:.1f}]" in lesson("02_linear_30x10")
+    assert f"√0.2 ≈ {math.sqrt(0.2):.2f}" in lesson("02_linear_30x10")
     assert facts("02_linear_30x10")["rank"] == 30 == prepare_config(config("02_linear_30x10")).predicted_rank
     assert prepare_config(config("03_quadratic")).predicted_rank == 30
     assert "40 − 10 = **30**" in lesson("03_quadratic")
@@ -342,6 +346,8 @@ def test_the_written_out_numbers_of_each_lesson():
     for k in range(problem.n_teachers):      # "the smallest stays far above the tolerance line"
         spec = compute_one(problem, k).spectrum
         assert spec.singular_values[-1] > 100 * spec.singular_tolerance
+        sv = spec.singular_values                  # "decay smoothly, with no cliff"
+        assert np.max(sv[:-1] / sv[1:]) < 10
     assert prepare_config(config("14_relu_flat_directions")).n_samples == 192
     assert "N = 4·P = 192 samples" in lesson("14_relu_flat_directions")
     assert prepare_config(config("08_polynomial_bound")).predicted_rank == 7

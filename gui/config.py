@@ -156,8 +156,11 @@ def _get(config: dict, key: str):
 
 def view_options(config: dict) -> dict:
     """The "view" section with every automatic choice made: log_axis None becomes the
-    activation family's preference (engine.activations.Family.log_axis)."""
+    activation family's preference (engine.activations.Family.log_axis), and log_axis_auto
+    says it was automatic — the Spectrum view then lets the eigenvalues decide (a spread over
+    more than three decades: log), and keeps the choice out of the configuration."""
     view = dict(normalize(config)["view"])
+    view["log_axis_auto"] = view["log_axis"] is None
     if view["log_axis"] is None:
         try:
             view["log_axis"] = parse_activation(config["activation"]).log_axis

@@ -155,3 +155,29 @@ def test_a_new_run_resets_the_replay(window, qtbot):
     assert not view.cursor.isVisible()
     view.play_button.click()
     assert not replay.playing and view.play_button.text() == "▶ Play"
+
+
+def test_an_automatic_lambda_axis_is_log_when_the_eigenvalues_span_three_decades(window, qtbot):
+    """Issue 19: a cubic network clicked in a sweep opened on a linear λ axis, every eigenvalue
+    below λmax/1000 in one bin. log_axis null (automatic) now lets the data decide; a choice
+    the user makes stays theirs."""
+    spectrum = window.spectrum_view
+    run(qtbot, window, activation="cubic", ni=5, nh=7, teachers=2, seed=3, view={"log_axis": None})
+    lam = spectrum.nonzero_eigenvalues()
+    assert lam.max() / lam.min() > 1e3 and spectrum.log_axis
+    assert window.config()["view"]["log_axis"] is None        # still automatic
+    # Bins: most of them hold something (on a linear axis one bin held nearly everything).
+    assert spectrum.heights.max() < 0.5 * spectrum.heights.sum()
+    run(qtbot, window, activation="linear", ni=10, nh=20, teachers=2, seed=1, view={"log_axis": None})
+    lam = spectrum.nonzero_eigenvalues()
+    assert lam.max() / lam.min() < 1e3 and not spectrum.log_axis
+    # A point clicked in a sweep opens with the settings shown: still automatic.
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        window.open_sweep_point({"activation": "cubic", "ni": 5, "nh": 7})
+    assert spectrum.log_axis and window.config()["view"]["log_axis"] is None
+    run(qtbot, window, activation="linear", ni=10, nh=20, teachers=2, seed=1, view={"log_axis": None})
+    spectrum.log_button.click()                                # the user's choice
+    assert spectrum.log_axis and window.config()["view"]["log_axis"] is True
+    run(qtbot, window, activation="linear", ni=10, nh=20, teachers=2, seed=2,
+        view={"log_axis": window.config()["view"]["log_axis"]})
+    assert spectrum.log_axis

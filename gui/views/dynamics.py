@@ -58,7 +58,7 @@ def mode_names(eigenvalues) -> list[str]:
 class DynamicsView(View):
     name = "dynamics"
     title = "Dynamics"
-    row = 1
+    page = "learning"
     redraw_after = ("dynamics",)
 
     def __init__(self, parent=None):

@@ -27,8 +27,7 @@ FILLED = pg.colormap.get("CET-L17")
 class LandscapeView(View):
     name = "landscape"
     title = "Landscape"
-    group = "anatomy"
-    row = 1
+    page = "landscape"
 
     def __init__(self, parent=None):
         super().__init__("Loss landscape", parent, legend_columns=2)
@@ -77,7 +76,7 @@ class LandscapeView(View):
         self.stack(bar)
         lay = self.layout()
         lay.removeWidget(self.plot)
-        row.addWidget(self.plot, 3)
+        row.addWidget(self.plot, 1)         # equal halves: each plot readable at 1024 × 768
         row.addWidget(self.energies, 1)
         lay.addLayout(row, 1)
 

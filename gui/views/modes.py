@@ -34,8 +34,7 @@ def mode_image(item: pg.ImageItem, w1: np.ndarray, scale: float) -> None:
 class ModesView(View):
     name = "modes"
     title = "Modes"
-    group = "anatomy"
-    row = 0
+    page = "mode"
 
     def __init__(self, parent=None):
         super().__init__("Mode: W1 (neurons × inputs), W2", parent, legend_columns=1)

@@ -32,7 +32,7 @@ def _fmt(x: float) -> str:
 class RankView(View):
     name = "rank"
     title = "Rank"
-    row = 0
+    page = "rank"
     redraw_after = ("spectrum",)
 
     tolerance_changed = Signal(float)

@@ -40,7 +40,7 @@ class SpectrumView(View):
 
     name = "spectrum"
     title = "Spectrum"
-    row = 0
+    page = "spectrum"
     redraw_after = ("spectrum",)
 
     def __init__(self, parent=None):

@@ -26,8 +26,7 @@ MAX_NEURON_LINES = 60        # beyond, neuron boundaries would fill the picture
 class StructureView(View):
     name = "structure"
     title = "Structure"
-    group = "anatomy"
-    row = 0
+    page = "structure"
 
     def __init__(self, parent=None):
         super().__init__("Hessian H (teacher 1)", parent, legend_columns=1)
@@ -73,8 +72,8 @@ class StructureView(View):
         self.kernel_note = pg.TextItem("", color=style.GREY, anchor=(0.5, 0.5))
         kitem.addItem(self.kernel_note, ignoreBounds=True)
         row = QHBoxLayout()
-        row.addWidget(self.plot, 3)
-        row.addWidget(self.kernel, 2)
+        row.addWidget(self.plot, 1)         # equal halves: each plot readable at 1024 × 768
+        row.addWidget(self.kernel, 1)
         lay = self.stack(bar) or self.layout()
         lay.removeWidget(self.plot)
         lay.addLayout(row, 1)

@@ -23,6 +23,9 @@ MIN_BINS, MAX_BINS = 12, 90
 HEADROOM = 1.08          # y range = tallest bar × this
 
 
+AUTO_LOG_RATIO = 1e3      # an automatic λ axis is log₁₀ when λmax / λmin (nonzero) exceeds this
+
+
 def bin_edges(values: np.ndarray) -> np.ndarray:
     """Histogram edges for the plotted values: numpy's 'auto' rule, kept between 12 and 90 bins."""
     if values.size == 0:
@@ -50,6 +53,8 @@ class SpectrumView(View):
         self._all: list[np.ndarray] = []          # per teacher, all P eigenvalues
         self._tolerances: list[float] = []
         self._log = False
+        self._auto_log = False                    # view.log_axis null: the data choose (see _choose_axis)
+        self._quiet = False                       # the axis changes by itself, not by the user
         self._counts = True
         self._theory = None                       # engine.theory.TheoryCurve
         self._ks: float | None = None
@@ -122,8 +127,30 @@ class SpectrumView(View):
         controller.theory_ready.connect(self.set_theory)
 
     def apply_options(self, options: dict) -> None:
+        """view.log_axis true or false is the user's; null (log_axis_auto, gui.config.view_options)
+        starts on the activation family's preference and lets the data decide (_choose_axis)."""
         if "log_axis" in options:
-            self.set_log(bool(options["log_axis"]))
+            self._auto_log = bool(options.get("log_axis_auto", False))
+            self._set_log_quietly(bool(options["log_axis"]))
+            self._choose_axis()
+
+    def _set_log_quietly(self, on: bool) -> None:
+        """Change the axis without recording it as the user's choice in the configuration."""
+        self._quiet = True
+        try:
+            self.set_log(on)
+        finally:
+            self._quiet = False
+
+    def _choose_axis(self) -> None:
+        """Automatic axis: log₁₀ λ when the nonzero eigenvalues span more than AUTO_LOG_RATIO
+        (largest / smallest): on a linear axis everything below λmax/1000 is one bin."""
+        if not self._auto_log:
+            return
+        lam = self.nonzero_eigenvalues()
+        lam = lam[lam > 0]
+        if lam.size:
+            self._set_log_quietly(bool(lam.max() / lam.min() > AUTO_LOG_RATIO))
 
     def zero_modes_changed(self) -> None:
         """Eigenvalues at or below the window's tolerance are the zero modes, counted but not drawn."""
@@ -169,7 +196,9 @@ class SpectrumView(View):
             self._log = on
             if self.log_button.isChecked() != on:
                 (self.log_button if on else self.lin_button).setChecked(True)
-            self.option_changed.emit("log_axis", on)
+            if not self._quiet:                     # the user's choice: kept in the config
+                self._auto_log = False
+                self.option_changed.emit("log_axis", on)
             self.refresh()
 
     def set_counts(self, on: bool) -> None:
@@ -306,6 +335,7 @@ class SpectrumView(View):
 
     def draw(self) -> None:
         self._timer.stop()
+        self._choose_axis()
         values = self.plotted_values()
         n_nz, n_all = values.size, sum(a.size for a in self._all)
         self.edges = bin_edges(values)

@@ -309,6 +309,20 @@ def test_lesson_11_the_step_against_its_limit():
     assert f["slow_factor"] == pytest.approx(1 - 1.22 * lam[0], rel=1e-9)
     assert f["inv_lam_max"] == pytest.approx(1 / lam[-1], rel=1e-9)
     assert f["lr"] == 1.22 < f["lr_limit"] < 1.3
+    from engine.dynamics import loss_and_gradient, start_dynamics
+    start = start_dynamics(prepare_training(config(name), prepare_config(config(name))))
+    v_fast = np.linalg.eigh(next(hessians(config(name)))[3])[1][:, -1]
+    delta, losses, fast = start.delta0.copy(), [], []
+    for _ in range(300):
+        loss, grad = loss_and_gradient(start.teacher, start.problem.model.act, start.inputs,
+                                       start.targets, delta)
+        losses.append(loss)
+        fast.append(v_fast @ delta)
+        delta -= start.lr * grad
+    assert np.all(np.diff(losses) < 0) and "without a saw-tooth" in lesson(name)
+    fast = np.array(fast[:20])                          # the zig-zag: −0.95 per step
+    assert np.all(np.sign(fast[1:]) == -np.sign(fast[:-1]))
+    assert np.all(np.abs(fast[1:] / fast[:-1] - f["fast_factor"]) < 0.02)
     cfg = config(name)
     cfg["dynamics"]["lr"] = 1.3                 # Try: above the limit — a catapult, not divergence
     r = run_dynamics(prepare_training(cfg, prepare_config(cfg)))

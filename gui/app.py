@@ -172,8 +172,8 @@ def run_gui(args) -> int:
     install_excepthook(window)
     if size:
         window.resize(*size)
-    window.set_presentation(presentation)
     window.show()
+    window.set_presentation(presentation)          # full screen: after show, like F11
     _open(window, preset, config_path, lambda: window.load_preset(FIRST_PRESET))
     code = app.exec()
     from .engine_process import POOL
@@ -196,9 +196,12 @@ def _headless(app, preset: str | None, config_path: str | None, outputs, size,
         # remembered window layout and recent files stay untouched.
         settings = QSettings(str(Path(tmp) / "screenshot.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings)
-        window.set_presentation(presentation)
         window.resize(*size)
         window.show()
+        if presentation:
+            window.set_presentation(True)
+            app.processEvents()                  # full screen is applied here ...
+            window.resize(*size)                 # ... but the picture has the size asked for
         loop = QEventLoop()
         outcome: dict = {}
 
@@ -214,6 +217,7 @@ def _headless(app, preset: str | None, config_path: str | None, outputs, size,
             loop.quit()
 
         previous_hook = install_excepthook(window, stop_waiting)
+        window.feed_views([what for what, _, _ in outputs if what != "window"])   # off its page too
         _open(window, preset, config_path, window.run)
         if not window.is_running() and "status" not in outcome:
             outcome["status"] = "error"          # the run did not start: the banner says why

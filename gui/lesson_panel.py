@@ -1,7 +1,10 @@
 """The lesson panel: the short text that comes with a preset — what to look at, and why it
-comes out so — beside the plots."""
+comes out so — beside the plots. A link `page:NAME` (e.g. `[the landscape](page:landscape)`)
+shows that page of the window (gui.views.PAGES); other links open in the browser."""
 from __future__ import annotations
 
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from .lesson_facts import LessonFacts, render
@@ -24,10 +27,13 @@ def demote_headings(markdown: str, levels: int = 2) -> str:
 
 
 class LessonPanel(QWidget):
+    page_requested = Signal(str)          # a page:NAME link was clicked
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.browser = QTextBrowser()
-        self.browser.setOpenExternalLinks(True)
+        self.browser.setOpenLinks(False)     # every link is handled in follow_link
+        self.browser.anchorClicked.connect(self.follow_link)
         self.browser.setObjectName("lesson")
         self.note = QLabel("")
         self.note.setWordWrap(True)
@@ -80,6 +86,13 @@ class LessonPanel(QWidget):
         else:
             self.browser.setHtml(render(lesson[0], self._shown or {}))
         bar.setValue(at)
+
+    def follow_link(self, url: QUrl) -> None:
+        """page:NAME shows that page of the window; anything else opens outside."""
+        if url.scheme() == "page":
+            self.page_requested.emit(url.path())
+        elif url.scheme():
+            QDesktopServices.openUrl(url)
 
     def set_modified(self, modified: bool) -> None:
         """Say so when the settings no longer match the preset the lesson talks about."""

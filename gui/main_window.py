@@ -1,6 +1,8 @@
-"""The main window: settings on the left, the views in the middle, the lesson on the right.
+"""The main window: settings on the left, one page of views in the middle, the lesson on the right.
 
-A thin layer: it lays out the views of gui.views.VIEWS, builds the menus from that registry and
+A thin layer: it puts the views of gui.views.VIEWS on the pages they declare (gui.views.PAGES:
+one page at a time, tabs, Ctrl+1…, a page can be detached into its own window), builds the
+menus from that registry and
 from gui.export.FORMATS, keeps the configuration files, and hands every run to the
 gui.run_controller.RunController, reacting to its signals. A parameter change re-runs the cheap
 part after a short pause; Run (Ctrl+R) computes everything; Esc cancels; closing during a run
@@ -14,7 +16,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QScrollArea,
-                               QSplitter, QToolButton, QVBoxLayout, QWidget)
+                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from engine.errors import InputError
 from engine.threads import cores
@@ -27,7 +29,7 @@ from .figure_dialog import FigureDialog
 from .lesson_panel import LessonPanel
 from .presets import find_preset, list_presets
 from .run_controller import RunController, spectrum_key
-from .views import GROUPS, VIEWS
+from .views import PAGES, VIEWS, WANTS, page_of
 from .worker import set_engine_threads, shutdown
 
 APP_NAME = "Hessian Explorer"
@@ -55,15 +57,16 @@ class MainWindow(QMainWindow):
         self.presentation = False
         self._lesson_tabbed = False
         self.figure = export.DEFAULT_FIGURE         # how figures are exported (Figure… dialog)
-        self._focused = "main"
-        self._docks_before: dict = {}
+        self._before_presentation: tuple | None = None   # geometry, docks, window state, page
+        self.detached: dict[str, PageWindow] = {}         # pages torn off into their own window
+        self._fed: set[str] = set()                       # views fed off screen (feed_views)
         self.controller = RunController(self)
         self._build()
         self._build_menus()
         self._connect()
         self._fit_screen()
         self._restore_settings()
-        self.focus_view(self._focused)
+        self.show_page(next(iter(self.pages)))
         POOL.reopen()
         POOL.prewarm(2)                 # engine processes ready for a run and its overlay curves
         self._set_idle("Ready. Choose a preset, change a setting, or press Run (Ctrl+R).")
@@ -88,22 +91,35 @@ class MainWindow(QMainWindow):
         self.banner_widget.setLayout(banner)
         self.banner_widget.hide()
 
-        # One horizontal splitter per row of views, stacked in a vertical one.
-        self.main_splitter = QSplitter(Qt.Orientation.Vertical)
-        self.row_splitters: list[QSplitter] = []
-        for row in sorted({cls.row for cls in VIEWS}):
-            splitter = QSplitter(Qt.Orientation.Horizontal)
-            for view in self.views.values():
-                if view.row == row:
-                    splitter.addWidget(view)
-            self.row_splitters.append(splitter)
-            self.main_splitter.addWidget(splitter)
-        self.main_splitter.setSizes([520, 400][: len(self.row_splitters)])
+        # One page at a time: each page holds the views that declare it, in VIEWS order.
+        self.pages: dict[str, QWidget] = {}
+        self.page_tabs = QTabWidget()
+        self.page_tabs.setObjectName("pages")
+        self.page_tabs.setDocumentMode(True)
+        for i, (page, title) in enumerate(PAGES.items()):
+            members = [v for v in self.views.values() if v.page == page]
+            if not members:
+                continue
+            widget = QWidget()
+            widget.setObjectName(f"page:{page}")
+            play = QVBoxLayout(widget)
+            play.setContentsMargins(0, 2, 0, 0)
+            for view in members:
+                play.addWidget(view, 1)
+            self.pages[page] = widget
+            self.page_tabs.addTab(widget, title)
+            self.page_tabs.setTabToolTip(self.page_tabs.count() - 1, f"Ctrl+{i + 1}")
+        self.detach_button = QToolButton()
+        self.detach_button.setText("Detach")
+        self.detach_button.setToolTip("This page in a window of its own (close it to put it back)")
+        self.detach_button.clicked.connect(lambda: self.detach_page(self.page))
+        self.page_tabs.setCornerWidget(self.detach_button, Qt.Corner.TopRightCorner)
+        self.page_tabs.currentChanged.connect(lambda _i: self._page_shown())
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.banner_widget)
-        lay.addWidget(self.main_splitter, 1)
+        lay.addWidget(self.page_tabs, 1)
         self.setCentralWidget(central)
 
         # Settings dock: preset chooser + configuration panel.
@@ -135,6 +151,7 @@ class MainWindow(QMainWindow):
 
         self.lesson_panel = LessonPanel()
         self.lesson_panel.attach(self.controller)      # the lesson's numbers come from the run
+        self.lesson_panel.page_requested.connect(self.show_page)
         self.lesson_dock = QDockWidget("Lesson", self)
         self.lesson_dock.setObjectName("lessonDock")
         self.lesson_dock.setWidget(self.lesson_panel)
@@ -172,15 +189,21 @@ class MainWindow(QMainWindow):
 
     def resize(self, *size) -> None:
         """Narrower than a laptop's 1280 px: the lesson first becomes a tab beside the settings,
-        so the plots keep their room and the window can be that narrow (drag it out at will)."""
+        and the settings take no more than their minimum width, so the page keeps its room and
+        the window can be that narrow (drag the lesson out at will)."""
         width = size[0].width() if len(size) == 1 else size[0]
         if width < NARROW and not self._lesson_tabbed and not self.lesson_dock.isFloating():
             self.tabifyDockWidget(self.settings_dock, self.lesson_dock)
             self.settings_dock.raise_()
             self._lesson_tabbed = True
         super().resize(*size)
+        if width < NARROW and not self.settings_dock.isFloating():
+            # the settings as narrow as they can be: the page gets the rest
+            self.resizeDocks([self.settings_dock], [self.settings_dock.minimumSizeHint().width()],
+                             Qt.Orientation.Horizontal)
 
-    # The views by name, as attributes (tests, benchmarks and scripts use them).
+    # The views by name, as attributes (tests, benchmarks and scripts use them); nothing is laid
+    # out by these names.
     spectrum_view = property(lambda self: self.views["spectrum"])
     rank_view = property(lambda self: self.views["rank"])
     dynamics_view = property(lambda self: self.views["dynamics"])
@@ -237,17 +260,20 @@ class MainWindow(QMainWindow):
                 view_menu.addAction(action)
         view_menu.addSeparator()
         group = QActionGroup(self)
-        # Ctrl+0: the run's views; Ctrl+1…: one view alone; Ctrl+9: teacher 1 taken apart
-        choices = [("main", GROUPS["main"], "Ctrl+0")] + \
-            [(name, f"{v.title} only", f"Ctrl+{i + 1}") for i, (name, v) in enumerate(self.views.items())] + \
-            [("anatomy", GROUPS["anatomy"], "Ctrl+9"), ("all", "All views", "Ctrl+Shift+0")]
-        self.view_actions = {}
-        for key, text, keys in choices:
-            a = self._action(view_menu, text, lambda _=False, k=key: self.focus_view(k), QKeySequence(keys))
+        # Ctrl+1…: the pages, in their order
+        self.page_actions = {}
+        for i, (page, title) in enumerate((p, t) for p, t in PAGES.items() if p in self.pages):
+            a = self._action(view_menu, f"&{title}", lambda _=False, k=page: self.show_page(k),
+                             QKeySequence(f"Ctrl+{i + 1}"))
             a.setCheckable(True)
-            a.setChecked(key == "main")
             group.addAction(a)
-            self.view_actions[key] = a
+            self.page_actions[page] = a
+        self.next_page_action = self._action(view_menu, "&Next page", lambda: self.step_page(+1))
+        self.previous_page_action = self._action(view_menu, "&Previous page", lambda: self.step_page(-1))
+        self._page_keys(False)
+        self.detach_action = self._action(view_menu, "&Detach this page", lambda: self.detach_page(self.page),
+                                          QKeySequence("Ctrl+Shift+D"))
+        view_menu.addSeparator()
         self.large_text_action = self._action(view_menu, "Large &text (projector)", None,
                                               QKeySequence("Ctrl+Shift+T"))
         self.large_text_action.setCheckable(True)
@@ -255,8 +281,7 @@ class MainWindow(QMainWindow):
         self.presentation_action = self._action(view_menu, "&Presentation", None, QKeySequence("F11"))
         self.presentation_action.setCheckable(True)
         self.presentation_action.toggled.connect(self.set_presentation)
-        self.cycle_action = self._action(view_menu, "&Next view (all, then one at a time)",
-                                         self.cycle_views, QKeySequence("F12"))
+        self.cycle_action = self.next_page_action           # F12 steps through the pages
         self.grid_action = self._action(view_menu, "&Grid lines", None, QKeySequence("Ctrl+G"))
         self.grid_action.setCheckable(True)
         self.grid_action.toggled.connect(self.set_grid)
@@ -314,30 +339,42 @@ class MainWindow(QMainWindow):
         self.settings.setValue("largeText", bool(on))
 
     def set_presentation(self, on: bool) -> None:
-        """F11: the side panels hidden, every text 1.6× and every line 2× (a lecture hall);
-        F12 then cycles the views one at a time, full-window, and back to all."""
+        """F11: full screen, the side panels hidden, every text 1.6× and every line 2× (a
+        lecture hall), one page at a time (F12, Page Down and Page Up step through them, as a
+        presenter's clicker sends). Leaving puts back exactly what was: the geometry, the
+        docks, the window state and the page."""
         on = bool(on)
         if on == self.presentation:
             return
-        if on:
-            self._docks_before = {d: d.isVisible() for d in (self.settings_dock, self.lesson_dock)}
-            for dock in self._docks_before:
-                dock.hide()
-        else:
-            for dock, visible in self._docks_before.items():
-                dock.setVisible(visible)
-            self.focus_view("main" if self._focused not in GROUPS else self._focused)
         self.presentation = on
+        if on:
+            self._before_presentation = (self.saveGeometry(), self.saveState(), self.windowState(),
+                                         self.page)
+            for dock in (self.settings_dock, self.lesson_dock):
+                dock.hide()
+            self._apply_scales()
+            self.showFullScreen()
+        else:
+            geometry, state, window_state, page = self._before_presentation
+            self._before_presentation = None
+            self._apply_scales()
+            self.setWindowState(window_state)
+            self.restoreState(state)
+            self.restoreGeometry(geometry)
+            self.show_page(page)
+        self._page_keys(on)
         self.presentation_action.blockSignals(True)
         self.presentation_action.setChecked(on)
         self.presentation_action.blockSignals(False)
-        self._apply_scales()
 
-    def cycle_views(self) -> None:
-        """F12: the run's views → each alone in turn → teacher 1 taken apart → the run's views."""
-        order = ["main"] + list(self.views) + ["anatomy"]
-        current = self._focused if self._focused in order else "main"
-        self.focus_view(order[(order.index(current) + 1) % len(order)])
+    def _page_keys(self, presentation: bool) -> None:
+        """Ctrl+Page Down/Up and F12 always; bare Page Down/Up only in presentation mode,
+        where no text field wants them and a clicker sends them."""
+        extra = presentation
+        self.next_page_action.setShortcuts([QKeySequence("F12"), QKeySequence("Ctrl+PgDown")] +
+                                           ([QKeySequence("PgDown")] if extra else []))
+        self.previous_page_action.setShortcuts([QKeySequence("Ctrl+PgUp")] +
+                                               ([QKeySequence("PgUp")] if extra else []))
 
     def _apply_scales(self) -> None:
         if self.presentation:
@@ -374,32 +411,91 @@ class MainWindow(QMainWindow):
         """A point clicked in the Sweep view: its architecture (config fields) in the run's views."""
         config = self.config()
         config.update(point)
-        config["view"] = {**config["view"], "views": "main"}
+        config["view"] = {**config["view"], "views": "spectrum"}
         self.set_config(config, sweep=False)
 
     def _mode_selected(self, _k: int) -> None:
-        """An eigenvalue was picked: make sure the Modes view shows it."""
+        """An eigenvalue was picked: make sure the page of the Modes view shows it."""
         if self.views["modes"].isHidden():
-            self.focus_view("anatomy")
+            self.show_page(self.views["modes"].page)
+
+    # ================================================================== pages
+    @property
+    def page(self) -> str:
+        """The page shown in the window (detached pages aside)."""
+        widget = self.page_tabs.currentWidget()
+        return next((p for p, w in self.pages.items() if w is widget), next(iter(self.pages)))
+
+    def show_page(self, page: str) -> None:
+        """Show a page (gui.views.PAGES); a detached one comes to the front of its window."""
+        page = page_of(page)
+        if page in self.detached:
+            self.detached[page].raise_()
+            self.detached[page].activateWindow()
+        elif page in self.pages:
+            self.page_tabs.setCurrentWidget(self.pages[page])
+        self._page_shown()
 
     def focus_view(self, key: str) -> None:
-        """Show one view alone (big, for a projector) or all of them."""
-        self._focused = key
-        for name, view in self.views.items():
-            view.setVisible(key in ("all", name, view.group))
-        for splitter in self.row_splitters:
-            splitter.setVisible(any(not splitter.widget(i).isHidden() for i in range(splitter.count())))
-        self.config_panel.set_view_option("views", key)
-        action = getattr(self, "view_actions", {}).get(key)
+        """The page of a view, a page, or an old group name ("main", "anatomy"): scripts and
+        old configurations name these."""
+        self.show_page(page_of(key))
+
+    def step_page(self, step: int) -> None:
+        """F12 / Page Down: the next page in the window, Page Up the one before (cyclic)."""
+        n = self.page_tabs.count()
+        if n:
+            self.page_tabs.setCurrentIndex((self.page_tabs.currentIndex() + step) % n)
+
+    def _page_shown(self) -> None:
+        """Hide the views not on screen, record the page in the configuration, tick its menu
+        entry, and ask the controller for the jobs the views on screen need (WANTS)."""
+        page = self.page
+        for view in self.views.values():      # a view not on screen is hidden (isHidden() says so)
+            view.setVisible(view.page == page or view.page in self.detached)
+        self.config_panel.set_view_option("views", page)
+        action = getattr(self, "page_actions", {}).get(page)
         if action is not None and not action.isChecked():
             action.setChecked(True)
-        shown = {n for n, v in self.views.items() if not v.isHidden()}
-        wanted = set()
-        if shown & {"modes", "structure", "landscape"}:
-            wanted.add("anatomy")
-        if "landscape" in shown:
-            wanted.add("landscape")
-        self.controller.want(wanted)
+        self.controller.want({job for name, view in self.views.items()
+                              if not view.isHidden() or name in self._fed for job in WANTS.get(name, ())})
+
+    def feed_views(self, names) -> None:
+        """Compute what these views need even off screen (headless exports of views on other
+        pages than the one shown)."""
+        self._fed = set(names)
+        self._page_shown()
+
+    def detach_page(self, page: str) -> "PageWindow | None":
+        """Tear a page off into its own window (beside a projected page, say); closing that
+        window puts the page back among the tabs. The last page in the window stays."""
+        if page not in self.pages or page in self.detached or self.page_tabs.count() < 2:
+            return None
+        widget = self.pages[page]
+        self.page_tabs.removeTab(self.page_tabs.indexOf(widget))
+        window = PageWindow(page, PAGES[page], widget, self)
+        window.closed.connect(self.attach_page)
+        self.detached[page] = window
+        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+        window.resize(min(self.page_tabs.width() or 800, screen.width()),
+                      min(self.page_tabs.height() or 600, screen.height()))
+        window.show()
+        self._page_shown()
+        return window
+
+    def attach_page(self, page: str) -> None:
+        """Put a detached page back in its place among the tabs."""
+        window = self.detached.pop(page, None)
+        if window is None:
+            return
+        widget = self.pages[page]
+        order = list(self.pages)
+        index = sum(1 for p in order[: order.index(page)] if p not in self.detached)
+        self.page_tabs.insertTab(index, widget, PAGES[page])
+        self.page_tabs.setTabToolTip(index, f"Ctrl+{list(PAGES).index(page) + 1}")
+        widget.show()
+        window.deleteLater()
+        self._page_shown()
 
     # ================================================================== messages
     def show_error(self, message: str) -> None:
@@ -440,12 +536,12 @@ class MainWindow(QMainWindow):
         options = view_options(self.config())
         for view in self.views.values():
             view.apply_options(options)
-        self.focus_view(options.get("views") or "main")
+        self.show_page(page_of(options.get("views")))
         sl = options.get("slice")
         self.controller.landscape_modes = None if sl is None else tuple(sl)
         if run:
             self.run()
-            if sweep and options.get("sweep") and not self.views["sweep"].isHidden():
+            if sweep and options.get("sweep") and not self.views["sweep"].isHidden():   # its page shown
                 self.views["sweep"].run_sweep()
 
     def _config_changed(self) -> None:
@@ -702,20 +798,15 @@ class MainWindow(QMainWindow):
             self.grid_action.setChecked(True)
         threads = str(self.settings.value("threads", "auto"))
         self.set_threads(int(threads) if threads.isdigit() and int(threads) in self.thread_actions else None)
-        for name, splitter in self._splitters():
-            s = self.settings.value(name)
-            if isinstance(s, QByteArray) and not s.isEmpty():
-                splitter.restoreState(s)
-
-    def _splitters(self) -> list[tuple[str, QSplitter]]:
-        return [("mainSplitter", self.main_splitter)] + \
-            [(f"rowSplitter{i}", s) for i, s in enumerate(self.row_splitters)]
 
     def save_settings(self) -> None:
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("windowState", self.saveState())
-        for name, splitter in self._splitters():
-            self.settings.setValue(name, splitter.saveState())
+        """The window's geometry and docks as they are outside presentation mode."""
+        if self._before_presentation is not None:
+            geometry, state = self._before_presentation[:2]
+        else:
+            geometry, state = self.saveGeometry(), self.saveState()
+        self.settings.setValue("geometry", geometry)
+        self.settings.setValue("windowState", state)
         self.settings.sync()
 
     def confirm_close(self) -> bool:
@@ -750,4 +841,24 @@ class MainWindow(QMainWindow):
         self.controller.cancel(quiet=True)
         shutdown()                       # every job still alive, this run's and cancelled ones
         self.save_settings()
+        for window in list(self.detached.values()):
+            window.close()
+        event.accept()
+
+
+class PageWindow(QWidget):
+    """A page torn off the main window (View → Detach this page): closing it puts it back."""
+    closed = Signal(str)
+
+    def __init__(self, page: str, title: str, widget: QWidget, parent: QWidget):
+        super().__init__(parent, Qt.WindowType.Window)
+        self.page = page
+        self.setWindowTitle(f"{APP_NAME} — {title}")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(widget)
+        widget.show()
+
+    def closeEvent(self, event) -> None:
+        self.closed.emit(self.page)
         event.accept()

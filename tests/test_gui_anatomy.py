@@ -42,7 +42,7 @@ def test_clicking_an_eigenvalue_shows_its_eigenvector(window, qtbot):
     H = sample_hessian(teacher, problem.act, X)
     np.testing.assert_allclose(H @ V, V * lam, atol=1e-10 * lam[-1])
     assert modes.summary_data.index == 0                    # the slowest, at first
-    window.focus_view("main")
+    window.show_page("spectrum")
     qtbot.wait(100)                                           # laid out again
     spectrum = window.spectrum_view
     k = 20
@@ -53,7 +53,7 @@ def test_clicking_an_eigenvalue_shows_its_eigenvector(window, qtbot):
     v = V[:, picked] * np.sign(V[np.argmax(np.abs(V[:, picked])), picked])
     np.testing.assert_allclose(modes.summary_data.w1, v[:30].reshape(5, 6), atol=1e-12)
     np.testing.assert_allclose(modes.summary_data.w2, v[30:], atol=1e-12)
-    window.focus_view("main")
+    window.show_page("rank")
     qtbot.wait(100)
     click(qtbot, window.rank_view, 3.0, float(np.log10(np.sqrt(lam[-3]))))   # 3rd largest σ
     assert modes.summary_data.index == lam.size - 3
@@ -101,6 +101,8 @@ def test_the_landscape_is_the_engine_slice_and_follows_the_selected_mode(window,
     summary = window.views["modes"].summary.text()
     assert "2 zero modes = 2 symmetries" in summary
     window.controller.select_mode(3)
+    assert window.page == "mode"                            # the mode picked is shown ...
+    window.show_page("landscape")                           # ... and the landscape is a page away
     with qtbot.waitSignal(window.controller.landscape_ready, timeout=RUN_TIMEOUT):
         window.views["landscape"].along_button.click()
     assert window.views["landscape"].slice.modes == (3, 7)

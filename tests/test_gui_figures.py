@@ -60,10 +60,10 @@ def blocks(a, k=16):
     return a[:h, :w].reshape(h // k, k, w // k, k, 3).mean(axis=(1, 3))
 
 
-@pytest.mark.parametrize("preset, group", [("07_erf_slow_tail", "main"),
-                                           ("09_slow_mode_anatomy", "anatomy")])
+@pytest.mark.parametrize("preset, pages", [("07_erf_slow_tail", ("spectrum", "rank", "learning")),
+                                           ("09_slow_mode_anatomy", ("mode", "landscape", "structure"))])
 @pytest.mark.slow
-def test_svg_and_pdf_exports_put_everything_where_the_png_has_it(qtbot, tmp_path, preset, group):
+def test_svg_and_pdf_exports_put_everything_where_the_png_has_it(qtbot, tmp_path, preset, pages):
     window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.resize(1200, 800)
@@ -73,7 +73,10 @@ def test_svg_and_pdf_exports_put_everything_where_the_png_has_it(qtbot, tmp_path
     assert blocker.args == ["finished"]
     assert window.spectrum_view.log_axis and window.dynamics_view._log_x
     try:
-        for name in [n for n, v in window.views.items() if v.group == group]:
+        for name in [n for n, v in window.views.items() if v.page in pages]:
+            window.show_page(window.views[name].page)       # the page as the user sees it
+            qtbot.waitUntil(lambda: not window.is_running(), timeout=60_000)   # with its data
+            qtbot.wait(200)                                  # laid out and redrawn
             paths = {f: tmp_path / f"{name}.{f}" for f in ("png", "svg", "pdf")}
             for fmt, path in paths.items():
                 assert window.export(name, fmt, str(path)), window.error_text()

@@ -1,4 +1,5 @@
-"""The window at a projector's or a laptop's size, presentation mode, legends off the data."""
+"""The window at a projector's or a laptop's size, one page at a time, presentation mode, legends off
+the data."""
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
@@ -32,27 +33,29 @@ def load(qtbot, window, preset):
         qtbot.wait(20)
 
 
-@pytest.mark.parametrize("presentation, preset", [(False, "07_erf_slow_tail"), (True, "07_erf_slow_tail"),
-                                                  (False, "11_edge_of_stability"),
-                                                  (True, "09_slow_mode_anatomy")])
-def test_the_window_fits_1024_by_768_with_every_view_of_its_group_visible(window, qtbot,
-                                                                          presentation, preset):
+@pytest.mark.parametrize("presentation, preset, page",
+                         [(False, "07_erf_slow_tail", "learning"), (True, "07_erf_slow_tail", "learning"),
+                          (False, "11_edge_of_stability", "landscape"),
+                          (True, "09_slow_mode_anatomy", "mode")])
+def test_the_window_fits_1024_by_768_showing_the_page_of_its_preset(window, qtbot, presentation, preset, page):
     window.set_presentation(presentation)
+    assert window.isFullScreen() == presentation
+    qtbot.wait(20)    # offscreen, full screen is the 800 × 800 screen: the size a projector has, after it
     window.resize(1024, 768)
     load(qtbot, window, preset)
     hint = window.minimumSizeHint()
     assert hint.width() <= 1024 and hint.height() <= 768, hint
     assert (window.width(), window.height()) == (1024, 768)
-    group = "anatomy" if preset != "07_erf_slow_tail" else "main"
-    shown = [v for v in window.views.values() if v.group == group]
-    assert len(shown) == 3 and all(v.isHidden() for v in window.views.values() if v.group != group)
+    assert window.page == page
+    shown = [v for v in window.views.values() if v.page == page]
+    assert shown and all(v.isHidden() for v in window.views.values() if v.page != page)
     for view in shown:
         assert view.isVisible() and view.width() > 200 and view.height() > 150, view.name
         item = view.plot.getPlotItem()
         # the plot is not laid out wider than its widget (nothing cut off at the right)
         assert item.geometry().width() <= view.plot.width() + 4, view.name
         assert item.vb.height() > 40, view.name
-    assert window.settings_dock.isVisible() != presentation
+    assert window.settings_dock.isVisible() != presentation and window.presentation == presentation
 
 
 def test_presentation_mode_scales_every_text_and_line_and_hides_the_panels(window, qtbot):
@@ -69,13 +72,15 @@ def test_presentation_mode_scales_every_text_and_line_and_hides_the_panels(windo
             pytest.approx(style.PRESENTATION_SCALE * tick)
         assert rank._curves[0].opts["pen"].widthF() == pytest.approx(style.PRESENTATION_LINES * pen)
         assert rank.empty_text.textItem.font().pointSizeF() == pytest.approx(style.PRESENTATION_SCALE * text, abs=0.1)
-        # F12 cycles: each view alone, then teacher 1 taken apart, then the run's views again
+        assert window.isFullScreen()
+        # F12 steps through the pages, one at a time, and round to the first
         shown = []
-        for _ in range(len(window.views) + 2):
+        for _ in range(len(window.pages)):
             window.cycle_action.trigger()
             shown.append(tuple(n for n, v in window.views.items() if not v.isHidden()))
-        groups = {g: tuple(n for n, v in window.views.items() if v.group == g) for g in ("main", "anatomy")}
-        assert shown == [(n,) for n in window.views] + [groups["anatomy"], groups["main"]]
+        pages = list(window.pages)
+        assert shown == [tuple(n for n, v in window.views.items() if v.page == p)
+                         for p in pages[pages.index(window.page) + 1:] + pages[: pages.index(window.page) + 1]]
     finally:
         window.presentation_action.trigger()
     assert window.settings_dock.isVisible() and window.lesson_dock.isVisible()

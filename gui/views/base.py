@@ -1,7 +1,7 @@
 """What every view of the window is: a plot of one aspect of a run, fed by the run controller.
 
 A view subclasses `View`, names itself (`name`: menus, exports, `--export VIEW`; `title`;
-`row`: where the window lays it out), listens to the controller's signals in `bind`, and can
+`page`: the page of the window it is shown on), listens to the controller's signals in `bind`, and can
 say what it shows: `export_arrays()` (NPZ), `csv_table()` (CSV), `figure` (PNG, SVG) and a
 fragment of the status line. Adding a view is one module and one line in gui/views/__init__.py.
 """
@@ -24,8 +24,7 @@ SUMMARY_LINES = 3        # a summary above a plot: room for three lines at 1024 
 class View(QWidget):
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
-    row: ClassVar[int] = 0
-    group: ClassVar[str] = "main"     # shown together: "main" (the run) or "anatomy" (teacher 1 apart)
+    page: ClassVar[str] = "spectrum"  # the page of the window it is shown on (gui.views.PAGES)
     redraw_after: ClassVar[tuple[str, ...]] = ()   # jobs whose end redraws the view at once
 
     updated = Signal()                    # redrawn

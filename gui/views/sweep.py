@@ -87,8 +87,7 @@ def _series_name(axis: str, value) -> str:
 class SweepView(View):
     name = "sweep"
     title = "Sweep"
-    group = "sweep"
-    row = 0
+    page = "sweep"
 
     open_point = Signal(dict)     # the architecture of a clicked point, as config fields
     sweep_requested = Signal(list)   # [(axis, spec), …]: the window runs it with its settings

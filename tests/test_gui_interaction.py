@@ -181,3 +181,20 @@ def test_an_automatic_lambda_axis_is_log_when_the_eigenvalues_span_three_decades
     run(qtbot, window, activation="linear", ni=10, nh=20, teachers=2, seed=2,
         view={"log_axis": window.config()["view"]["log_axis"]})
     assert spectrum.log_axis
+
+
+def test_the_dynamics_page_says_a_cancelled_run_will_not_train(window, qtbot):
+    """Issue 19: after Esc the Dynamics view said "Waiting for the spectrum…" for good."""
+    from gui.views.dynamics import CANCELLED
+
+    config = default_config()
+    config.update(activation="erf", ni=10, nh=20, samples=2500, teachers=40, seed=1)
+    config["dynamics"].update(enabled=True, steps=200)
+    window.set_config(config, run=True)
+    view = window.dynamics_view
+    qtbot.waitUntil(lambda: window.spectrum_view.n_teachers >= 1, timeout=RUN_TIMEOUT)
+    assert view.empty_text.textItem.toPlainText() == "Waiting for the spectrum…"
+    with qtbot.waitSignal(window.run_finished, timeout=5000) as blocker:
+        window.cancel()                                    # what Esc does
+    assert blocker.args == ["cancelled"]
+    assert view.empty_text.textItem.toPlainText() == CANCELLED and view.empty_text.isVisible()

@@ -20,6 +20,9 @@ from .base import SUMMARY_LINES, View
 FIELDS = ("steps", "loss", "loss_linearized", "loss_flow", "slow_share_predicted", "slow_share_actual")
 
 
+CANCELLED = "Cancelled before training: press Run (Ctrl+R) to train"
+FAILED = "Not trained: the run failed (the message above says why)"
+
 DISPLAY_POINTS = 1500     # points drawn per curve (the data and exports keep every step)
 
 
@@ -138,6 +141,7 @@ class DynamicsView(View):
         controller.expected_ready.connect(self.set_expected)
         controller.dynamics_started.connect(self.set_start)
         controller.dynamics_chunk.connect(self.add_chunk)
+        controller.finished.connect(self._run_ended)
         self.replay = controller.replay
         self.replay.changed.connect(self._replay_range)
         self.replay.moved.connect(self._replay_moved)
@@ -149,6 +153,13 @@ class DynamicsView(View):
         self.slider.sliderMoved.connect(self.replay.seek)
         self.slider.valueChanged.connect(
             lambda i: self.slider.isSliderDown() or i == self.replay.position or self.replay.seek(i))
+
+    def _run_ended(self, status: str) -> None:
+        """A run stopped before training began: say so, instead of waiting for good."""
+        if self.start is not None or not self._message or status == "finished":
+            return
+        self._message = CANCELLED if status == "cancelled" else FAILED
+        self.refresh()
 
     def _replay_range(self) -> None:
         n = len(self.replay)

@@ -364,6 +364,12 @@ def test_the_written_out_numbers_of_each_lesson():
         assert np.max(sv[:-1] / sv[1:]) < 10
     assert prepare_config(config("14_relu_flat_directions")).n_samples == 192
     assert "N = 4·P = 192 samples" in lesson("14_relu_flat_directions")
+    from gui.views.spectrum import bin_edges        # "on a linear axis … the first bin"
+    lam = np.concatenate([compute_one(problem, k).spectrum.eigenvalues for k in range(problem.n_teachers)])
+    counts, _ = np.histogram(lam, bin_edges(lam))
+    assert counts[0] > 0.9 * lam.size and "squeezed into the first bin" in lesson("06_erf_full_rank")
+    quadratic = config("10_flat_valley", activation="quadratic")   # lesson 10's Try
+    assert 8 - numerical_rank(quadratic) == 3 > 2
     assert prepare_config(config("08_polynomial_bound")).predicted_rank == 7
     assert "2·4 − 1 = 7" in lesson("08_polynomial_bound")
     assert numerical_rank(config("08_polynomial_bound", ni=6)) == 13

@@ -10,6 +10,7 @@ is no longer part of the current run. Views and the window only listen to its si
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
@@ -31,6 +32,14 @@ from .worker import Job
 
 PREVIEW_BUDGET_S = 1.0        # automatic re-runs compute as many teachers as fit in this
 TRAIN_HINT = "Settings changed: press Run (Ctrl+R) to train."
+
+
+def short_progress(message: str) -> str:
+    """An engine's progress message as the status bar shows it: how far, in a few words
+    ("teacher 20/40", "step 5644/20000") — the bar gives the fraction, the views the rest (the
+    loss, what an SVD is of), and a longer text was cut to "teacher 20/4" at 1024 px."""
+    text = re.sub(r"\s*\([^)]*\)", "", message)          # "(SVD of J)"
+    return re.sub(r",\s*loss\b.*$", "", text).strip()    # ", loss 8.5e-11": the Dynamics view's
 
 
 @dataclass(frozen=True)
@@ -336,7 +345,7 @@ class RunController(QObject):
             return
         if job.request.overlay and any(not j.request.overlay for j in self._jobs.values()):
             return                             # the main job's progress is the run's
-        self.progress.emit(fraction, f"{job.name}: {message}")
+        self.progress.emit(fraction, short_progress(message))
 
     def _error(self, job: Job, message: str) -> None:
         if not self._current(job):

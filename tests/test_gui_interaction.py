@@ -198,3 +198,22 @@ def test_the_dynamics_page_says_a_cancelled_run_will_not_train(window, qtbot):
         window.cancel()                                    # what Esc does
     assert blocker.args == ["cancelled"]
     assert view.empty_text.textItem.toPlainText() == CANCELLED and view.empty_text.isVisible()
+
+
+@pytest.mark.parametrize("presentation", (False, True))
+def test_progress_texts_fit_the_status_bar_at_1024x768(window, qtbot, presentation):
+    """Issue 19: the progress text was cut to "teacher 20/4". Every text a run shows there
+    fits its label (the bar beside it gives the fraction)."""
+    window.resize(1024, 768)
+    window.set_presentation(presentation)
+    texts = []
+    window.controller.progress.connect(lambda _f, text: texts.append(text))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        window.load_preset("07_erf_slow_tail")               # a spectrum, then training
+    assert any(t.startswith("teacher ") for t in texts) and any(t.startswith("step ") for t in texts)
+    label = window.progress_label
+    for text in dict.fromkeys(texts):
+        window.controller.progress.emit(0.5, text)           # shown again, laid out at leisure
+        qtbot.waitUntil(lambda: label.width() >= label.fontMetrics().horizontalAdvance(text),
+                        timeout=2000)
+    window.set_presentation(False)

@@ -181,6 +181,19 @@ def run_gui(args) -> int:
     return code
 
 
+def settle(app, window) -> None:
+    """Before a picture: every view drawn with every result. Redraws are coalesced for 80 ms
+    (View.schedule_refresh) and turns of the event loop do not wait for them, so a panel
+    redrawn that way (the landscape's mode energies) was sometimes still empty in a
+    screenshot: pending redraws are done now, then the layout settles."""
+    for _ in range(5):
+        app.processEvents()
+    for view in window.views.values():
+        view.flush_refresh()
+    for _ in range(5):
+        app.processEvents()
+
+
 def _headless(app, preset: str | None, config_path: str | None, outputs, size,
               presentation: bool = False) -> int:
     """Run to completion, write every output (the window, or a view in a format), return the
@@ -224,8 +237,7 @@ def _headless(app, preset: str | None, config_path: str | None, outputs, size,
         else:
             loop.exec()
         status = outcome.get("status", "timeout")
-        for _ in range(5):                        # let coalesced redraws land
-            app.processEvents()
+        settle(app, window)
         code = 0
         if status != "finished":
             message = window.error_text() or f"the run ended with status {status!r}"

@@ -94,3 +94,21 @@ def test_headless_export_refuses_an_unknown_view_or_format_before_running(tmp_pa
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and words in lines[0], r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ("07_erf_slow_tail", "09_slow_mode_anatomy", "11_edge_of_stability"))
+def test_a_headless_screenshot_is_the_same_picture_every_time(tmp_path, preset):
+    """Issue 19: preset 09's screenshot differed between runs (its mode-energies panel empty
+    once): a picture is taken only once every view has drawn every result (gui.app.settle).
+    11 shows that panel on its page."""
+    shots = [tmp_path / f"{i}.png" for i in (1, 2)]
+    for shot in shots:
+        r = run("--preset", preset, "--screenshot", shot)
+        assert r.returncode == 0, r.stderr
+    first, second = (QImage(str(s)).convertToFormat(QImage.Format.Format_RGB32) for s in shots)
+    assert first.size() == second.size() and not first.isNull()
+    if first != second:
+        differ = sum(first.pixel(x, y) != second.pixel(x, y)
+                     for x in range(0, first.width(), 4) for y in range(0, first.height(), 4))
+        pytest.fail(f"{preset}: the two screenshots differ in {differ} of every 16th pixel")

@@ -161,3 +161,8 @@ class View(QWidget):
     def schedule_refresh(self) -> None:
         if not self._timer.isActive():
             self._timer.start()
+
+    def flush_refresh(self) -> None:
+        """Draw now if a coalesced redraw is pending (before a picture is taken of the view)."""
+        if self._timer.isActive():
+            self.refresh()

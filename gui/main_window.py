@@ -348,19 +348,20 @@ class MainWindow(QMainWindow):
             return
         self.presentation = on
         if on:
-            self._before_presentation = (self.saveGeometry(), self.saveState(), self.windowState(),
-                                         self.page)
+            self._before_presentation = (self.geometry(), self.saveState(), self.windowState(),
+                                         self.page, self.saveGeometry())
             for dock in (self.settings_dock, self.lesson_dock):
                 dock.hide()
             self._apply_scales()
             self.showFullScreen()
         else:
-            geometry, state, window_state, page = self._before_presentation
+            geometry, state, window_state, page, _ = self._before_presentation
             self._before_presentation = None
             self._apply_scales()
             self.setWindowState(window_state)
             self.restoreState(state)
-            self.restoreGeometry(geometry)
+            if not window_state & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
+                self.setGeometry(geometry)     # as it was (restoreGeometry would fit it to the screen)
             self.show_page(page)
         self._page_keys(on)
         self.presentation_action.blockSignals(True)
@@ -802,7 +803,7 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         """The window's geometry and docks as they are outside presentation mode."""
         if self._before_presentation is not None:
-            geometry, state = self._before_presentation[:2]
+            state, geometry = self._before_presentation[1], self._before_presentation[4]
         else:
             geometry, state = self.saveGeometry(), self.saveState()
         self.settings.setValue("geometry", geometry)

@@ -39,6 +39,7 @@ MAX_RECENT = 8
 SETTINGS_WIDTH = 290          # the settings panel's minimum width at normal text size
 CLOSE_TITLE = "Stop the run?"
 NARROW = 1280                 # below this width the lesson shares the settings' place
+PAGE_WIDTH = 700              # below NARROW, the page's share of the width first
 
 
 class MainWindow(QMainWindow):
@@ -189,7 +190,7 @@ class MainWindow(QMainWindow):
 
     def resize(self, *size) -> None:
         """Narrower than a laptop's 1280 px: the lesson first becomes a tab beside the settings,
-        and the settings take no more than their minimum width, so the page keeps its room and
+        and the settings give the page PAGE_WIDTH px if they can, so the page keeps its room and
         the window can be that narrow (drag the lesson out at will)."""
         width = size[0].width() if len(size) == 1 else size[0]
         if width < NARROW and not self._lesson_tabbed and not self.lesson_dock.isFloating():
@@ -198,8 +199,11 @@ class MainWindow(QMainWindow):
             self._lesson_tabbed = True
         super().resize(*size)
         if width < NARROW and not self.settings_dock.isFloating():
-            # the settings as narrow as they can be: the page gets the rest
-            self.resizeDocks([self.settings_dock], [self.settings_dock.minimumSizeHint().width()],
+            # the page keeps PAGE_WIDTH (two plots side by side stay readable), the settings
+            # take the rest, between their minimum and the width they ask for
+            dock = self.settings_dock
+            self.resizeDocks([dock], [max(dock.minimumSizeHint().width(),
+                                          min(dock.sizeHint().width(), width - PAGE_WIDTH))],
                              Qt.Orientation.Horizontal)
 
     # The views by name, as attributes (tests, benchmarks and scripts use them); nothing is laid

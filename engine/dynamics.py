@@ -80,7 +80,7 @@ class DynamicsConfig:
         defaults.LR, "step size η, or 'auto' for 1/λ_max (GD is stable for η < 2/λ_max)",
         check=Parse(lambda v: parse_lr(v), "positive number or auto"), flag="--lr",
         commands=DYN, required=DYN, metavar="ETA", label="step  η", widget="sci",
-        panel=(1e-300, 1e12), special=("auto (1/λ_max)", "auto"), factor=2.0)
+        panel=(1e-300, 1e12), special=("auto (1/λₘₐₓ)", "auto"), factor=2.0)
     steps: int = setting(
         defaults.STEPS, "number of updates T (the run records steps 0..T)",
         noun="the number of steps", check=Whole(hi=MAX_STEPS), flag="--steps", commands=DYN,

@@ -3,7 +3,7 @@
 Pooled over all teachers so far. Eigenvalues at or below their teacher's rank tolerance are the
 zero modes: they are not drawn (a log axis cannot show them, a linear one would drown the rest
 in one bar at 0) but counted in the legend. The λ axis is linear or log₁₀ — log is the only way
-to see erf's eight decades. For linear networks the random-matrix law the engine chose for the
+to see erf's many decades. For linear networks the random-matrix law the engine chose for the
 run (engine.theory) is drawn over the histogram, with its Kolmogorov–Smirnov distance.
 """
 from __future__ import annotations

@@ -320,8 +320,11 @@ class MainWindow(QMainWindow):
         c.finished.connect(self._run_ended)
         c.mode_selected.connect(self._mode_selected)
         c.sweep_finished.connect(self._sweep_ended)
-        self.views["sweep"].open_point.connect(self.open_sweep_point)
-        self.views["sweep"].sweep_requested.connect(lambda axes: c.start_sweep(self.config(), axes))
+        for view in self.views.values():        # a view that sweeps (by what it offers, not its name)
+            if hasattr(view, "open_point"):
+                view.open_point.connect(self.open_sweep_point)
+            if hasattr(view, "sweep_requested"):
+                view.sweep_requested.connect(lambda axes: c.start_sweep(self.config(), axes))
         self._ended: list[str] = []       # statuses of what ended since the window was last idle
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -420,9 +423,11 @@ class MainWindow(QMainWindow):
         self.set_config(config, sweep=False)
 
     def _mode_selected(self, _k: int) -> None:
-        """An eigenvalue was picked: make sure the page of the Modes view shows it."""
-        if self.views["modes"].isHidden():
-            self.show_page(self.views["modes"].page)
+        """An eigenvalue was picked: unless a view that shows a picked mode is on screen, show
+        the page of the first such view."""
+        showing = [v for v in self.views.values() if hasattr(v, "show_mode")]
+        if showing and all(v.isHidden() for v in showing):
+            self.show_page(showing[0].page)
 
     # ================================================================== pages
     @property
@@ -546,8 +551,10 @@ class MainWindow(QMainWindow):
         self.controller.landscape_modes = None if sl is None else tuple(sl)
         if run:
             self.run()
-            if sweep and options.get("sweep") and not self.views["sweep"].isHidden():   # its page shown
-                self.views["sweep"].run_sweep()
+            if sweep and options.get("sweep"):
+                for view in self.views.values():     # a sweep view on screen runs its sweep
+                    if hasattr(view, "run_sweep") and not view.isHidden():
+                        view.run_sweep()
 
     def _config_changed(self) -> None:
         self._debounce.start()

@@ -368,7 +368,11 @@ class MainWindow(QMainWindow):
             self.setWindowState(window_state)
             self.restoreState(state)
             if not window_state & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
-                self.setGeometry(geometry)     # as it was (restoreGeometry would fit it to the screen)
+                # the geometry as it was (restoreGeometry would fit it to the screen), now and
+                # again once the layouts have the normal text size: until then their minimum
+                # is the large text's, which the window would keep
+                self.setGeometry(geometry)
+                QTimer.singleShot(0, lambda: self.presentation or self.setGeometry(geometry))
             self.show_page(page)
         self._page_keys(on)
         self.presentation_action.blockSignals(True)
@@ -402,6 +406,18 @@ class MainWindow(QMainWindow):
         for view in self.views.values():
             view.fit_text()
             view.refresh()
+
+    def resizeEvent(self, event) -> None:
+        """Larger text or a wider page must not make the window wider: when it grows to its
+        new minimum width (not a drag), the settings give up that width (they scroll), down to
+        their normal minimum, and the window takes its width back."""
+        super().resizeEvent(event)
+        old, new = event.oldSize().width(), event.size().width()
+        scroll = self._settings_scroll
+        if 0 < old < new <= self.minimumSizeHint().width() and not self.presentation and \
+                not self.isFullScreen() and scroll.minimumWidth() > SETTINGS_WIDTH:
+            scroll.setMinimumWidth(max(SETTINGS_WIDTH, scroll.minimumWidth() - (new - old)))
+            QTimer.singleShot(0, lambda: self.width() > old and self.resize(old, self.height()))
 
     def set_threads(self, n: int | None) -> None:
         """Run → BLAS threads: every later engine task uses n threads (None: chosen per call

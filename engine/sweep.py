@@ -369,6 +369,8 @@ def _worker_start(parent: int) -> None:
     with its parent, so a sweep killed with SIGKILL (or a GUI engine process replaced) leaves
     no worker computing for nobody."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):    # blocked while this interpreter started: see LocalPool
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -388,6 +390,19 @@ class LocalPool(ProcessPoolExecutor):
         import multiprocessing
         super().__init__(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                          initializer=_worker_start, initargs=(os.getpid(),))
+
+    def _spawn_process(self):
+        """Start a worker with SIGINT blocked (the child inherits the mask), as the standard
+        library's resource tracker does: a Ctrl+C reaching the process group while the worker's
+        interpreter is still importing would otherwise kill it with a fatal error on stderr.
+        The worker ignores SIGINT and unblocks it in `_worker_start`."""
+        if not hasattr(signal, "pthread_sigmask"):
+            return super()._spawn_process()
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return super()._spawn_process()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def stop(self) -> None:
         """Now, not after the points in flight: cancel what waits and kill the workers."""

@@ -145,7 +145,7 @@ class SweepView(View):
         self.plot_kind.setToolTip("two axes: one curve per value of the second axis, or a heatmap")
         for combo in (self.measure, self.plot_kind, *self.axis_combos):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(7)
+            combo.setMinimumContentsLength(5)
         for combo in (self.measure, self.plot_kind):
             combo.currentIndexChanged.connect(lambda _i: self._shown_changed())
         self.run_button = QPushButton("Run sweep")

@@ -1,7 +1,6 @@
 """engine.errors.user_message: one line per exception, the same from the command line and from
 the window (a request that raises inside a real engine process, shown in the window's banner)."""
 import numpy as np
-import pytest
 
 import engine.commands.spectrum as spectrum_command
 import main

@@ -15,7 +15,7 @@ from engine.jobs import JobState
 from engine.landscape import (Slice, compute_slice, default_modes, default_span,
                               estimate_slice, loss_grid, resolve_modes)
 from engine.model import Teacher, forward, sample_inputs
-from engine.population import pair_expectations, quadrature_rule
+from engine.population import pair_expectations
 
 
 def problem(act, ni=3, nh=3, samples=300, population=False, seed=1, **kw):

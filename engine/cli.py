@@ -71,8 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="GUI: the window's size in pixels, e.g. 1024x768 (default: fit the "
                              "screen; 1680x1050 for --screenshot)")
     parser.add_argument("--presentation", action="store_true",
-                        help="GUI: start in presentation mode (side panels hidden, large text, "
-                             "thick lines), also for --screenshot")
+                        help="GUI: start in presentation mode (full screen, one page at a time, "
+                             "side panels hidden, large text, thick lines; F11 leaves it), also "
+                             "for --screenshot")
     parser.add_argument("--export", nargs=2, action="append", metavar=("VIEW", "FILE"),
                         help="GUI, headless: run the preset/config to completion and write VIEW "
                              "(spectrum, rank, dynamics, modes, landscape, structure, sweep) to "

@@ -336,24 +336,19 @@ def export_view(view, fmt: str, path, config: dict, figure: Figure = DEFAULT_FIG
 def figure_style(view, figure: Figure):
     """The view's text scale and legend place for one export, then back as on screen."""
     plot = view.figure
-    if figure.font_scale == 1.0 and figure.legend == "below":
+    if figure.font_scale == 1.0 and figure.legend == "below" and getattr(plot, "_legend_at", "below") == "below":
         yield
         return
-    item, legend = plot.getPlotItem(), plot.getPlotItem().legend
+    legend = plot.getPlotItem().legend
     plot._figure_text_scale, plot._legend_place = figure.font_scale, figure.legend
-    if figure.legend == "right":                 # beside the plot area, one column
-        item.layout.removeItem(legend)
-        item.layout.addItem(legend, 2, 3)
-        legend.setColumnCount(1)
     try:
         style.apply_fonts(plot)
         view.refresh()                           # the legend is rebuilt at the new size
+        style.fit_legend(plot)                   # in the place the figure asks for
         legend.setVisible(figure.legend != "off" and bool(legend.items))
         yield
     finally:
         del plot._figure_text_scale, plot._legend_place
-        if figure.legend == "right":
-            item.layout.removeItem(legend)
-            item.layout.addItem(legend, style.LEGEND_ROW, 1)
         style.apply_fonts(plot)
         view.refresh()
+        style.fit_legend(plot)

@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
         self.lesson_panel.setMinimumWidth(220)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.lesson_dock)
 
-        self.status_label = QLabel("")
+        self.status_label = style.Summary(lines=1)      # wraps rather than cut (presentation mode)
         self.status_label.setObjectName("statusLine")
         font = QFont(self.status_label.font())
         font.setPointSize(font.pointSize() + 2)
@@ -359,11 +359,14 @@ class MainWindow(QMainWindow):
                                          self.page, self.saveGeometry())
             for dock in (self.settings_dock, self.lesson_dock):
                 dock.hide()
+            self._menu_keys()
+            self.menuBar().hide()         # as a slide show: its keys still work (_menu_keys)
             self._apply_scales()
             self.showFullScreen()
         else:
             geometry, state, window_state, page, _ = self._before_presentation
             self._before_presentation = None
+            self.menuBar().show()
             self._apply_scales()
             self.setWindowState(window_state)
             self.restoreState(state)
@@ -374,10 +377,23 @@ class MainWindow(QMainWindow):
                 self.setGeometry(geometry)
                 QTimer.singleShot(0, lambda: self.presentation or self.setGeometry(geometry))
             self.show_page(page)
+        for view in self.views.values():
+            view.presenting(on)
         self._page_keys(on)
         self.presentation_action.blockSignals(True)
         self.presentation_action.setChecked(on)
         self.presentation_action.blockSignals(False)
+
+    def _menu_keys(self) -> None:
+        """Every menu action with a key also on the window itself, so its key works while the
+        menu bar is hidden (presentation mode)."""
+        def actions(widget):
+            for action in widget.actions():
+                if action.menu() is not None:
+                    yield from actions(action.menu())
+                elif not action.shortcut().isEmpty() and action not in self.actions():
+                    yield action
+        self.addActions(list(actions(self.menuBar())))
 
     def _page_keys(self, presentation: bool) -> None:
         """Ctrl+Page Down/Up and F12 always; bare Page Down/Up only in presentation mode,
@@ -399,12 +415,12 @@ class MainWindow(QMainWindow):
         font.setPointSizeF(self._base_font_pt * scale)
         app.setFont(font)
         status_font = QFont(font)
-        status_font.setPointSizeF(font.pointSizeF() + 2)
-        status_font.setBold(True)
+        if scale == 1.0:      # presenting: the large text is large enough, and bold would need a third line
+            status_font.setPointSizeF(font.pointSizeF() + 2)
+            status_font.setBold(True)
         self.status_label.setFont(status_font)
         self._settings_scroll.setMinimumWidth(int(SETTINGS_WIDTH * scale))
         for view in self.views.values():
-            view.fit_text()
             view.refresh()
 
     def resizeEvent(self, event) -> None:
@@ -485,6 +501,7 @@ class MainWindow(QMainWindow):
             action.setChecked(True)
         self.controller.want({job for name, view in self.views.items()
                               if not view.isHidden() or name in self._fed for job in WANTS.get(name, ())})
+        self._update_status()
 
     def feed_views(self, names) -> None:
         """Compute what these views need even off screen (headless exports of views on other
@@ -546,7 +563,10 @@ class MainWindow(QMainWindow):
         if plan is None:
             return
         text = plan.problem.describe(self.spectrum_view.n_teachers)
-        parts = [t for t in (view.status_text() for view in self.views.values()) if t]
+        # the run, its rank, then what the views on screen add (the Mode page: which mode; not
+        # on the Learning page, where it would only lengthen the line)
+        parts = [t for t in (view.status_text() for view in self.views.values()
+                             if view.status_everywhere or not view.isHidden()) if t]
         if plan.note and not plan.complete:
             parts.append(plan.note)
         self.status_label.setText(" · ".join([text] + parts))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen, QTextDocument
+from PySide6.QtWidgets import QLabel
 
 # Okabe–Ito: distinguishable with every common colour-vision deficiency. Orange, sky blue,
 # yellow and reddish purple are darker variants of its hues (same hue and saturation, less
@@ -105,7 +107,7 @@ def make_plot(title: str = "", legend_columns: int = 2) -> pg.PlotWidget:
     item.layout.addItem(legend, LEGEND_ROW, 1)
     item.legend = legend
     w._legend_columns = legend_columns
-    item.vb.sigResized.connect(lambda *_: fit_legend(w))
+    item.vb.sigResized.connect(lambda *_: (fit_legend(w), fit_labels(w)))
     w.installEventFilter(_LEGEND_FITTER)
     w._title = title
     apply_fonts(w)
@@ -118,7 +120,7 @@ def apply_fonts(plot: pg.PlotWidget) -> None:
     item = plot.getPlotItem()
     tick_font = QFont()
     tick_font.setPointSizeF(pt(TICK_PT, plot))
-    for name in ("left", "bottom"):
+    for name in ("left", "bottom", "right"):
         item.getAxis(name).setTickFont(tick_font)
     if plot._title:
         item.setTitle(plot._title, size=f"{pt(TITLE_PT, plot)}pt", color="k")
@@ -215,10 +217,59 @@ def apply_scales(plot: pg.PlotWidget) -> None:
             text._hx_font = (base, target)
 
 
-def fix_lines(label, lines: int = 2) -> None:
-    """Give a word-wrapped label a fixed height of `lines` lines: its text changes with every
-    live update, and a label that grows or shrinks re-lays out — and repaints — every plot."""
-    label.setFixedHeight(label.fontMetrics().lineSpacing() * lines + 6)
+class Summary(QLabel):
+    """The word-wrapped line of text above a plot: as tall as its text needs at its width, so
+    no word is ever cut (at a projector's size a fixed three lines were not enough), and at
+    least `lines` lines, so that a live update which keeps the number of lines (most do) does
+    not re-lay out — and repaint — the plot below it."""
+
+    MAX_LINES = 6        # a text longer than this (never seen) is cut rather than squeeze the plot
+
+    def __init__(self, lines: int = 2, rich: bool = False, parent=None):
+        super().__init__("", parent)
+        self.setWordWrap(True)
+        self.setTextFormat(QtCore.Qt.TextFormat.RichText if rich else QtCore.Qt.TextFormat.PlainText)
+        self.lines = lines
+        self._fit()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.FontChange:
+            self._fit()
+
+    def _fit(self) -> None:
+        line = self.fontMetrics().lineSpacing()
+        height = line * self.lines + 6
+        if self.isVisible() and self.text():        # before it is laid out its width means nothing
+            height = min(max(height, self.needed_height()), line * self.MAX_LINES + 6)
+        if height != self.height() or self.minimumHeight() != height:
+            self.setFixedHeight(height)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit()
+
+    def needed_height(self) -> int:
+        """The height the text takes at the label's width, in its font. (QLabel.heightForWidth
+        answered from sizes cached before a change of font: six lines for three drawn.)"""
+        doc = QTextDocument()
+        doc.setDefaultFont(self.font())
+        doc.setDocumentMargin(0)
+        if self.textFormat() == QtCore.Qt.TextFormat.RichText:
+            doc.setHtml(self.text())
+        else:
+            doc.setPlainText(self.text())
+        doc.setTextWidth(max(1, self.contentsRect().width()))
+        return int(np.ceil(doc.size().height())) + 6
 
 
 def set_grid(plot: pg.PlotWidget, on: bool) -> None:
@@ -227,15 +278,53 @@ def set_grid(plot: pg.PlotWidget, on: bool) -> None:
     plot.getPlotItem().showGrid(x=on, y=on, alpha=0.18 if on else 0)
 
 
-def set_labels(plot: pg.PlotWidget, x: str, y: str) -> None:
-    """Axis labels (only touched when they change: a label change re-lays out the plot)."""
+Label = "str | tuple[str, ...] | None"
+LABEL_SHRINK_MIN = 0.7    # an axis label shrinks to this share of its size before it would be cut
+
+
+def set_labels(plot: pg.PlotWidget, x: Label, y: Label) -> None:
+    """Axis labels: a text, or texts from the fullest to the shortest, of which the axis shows
+    the fullest that fits its length (see fit_labels); None for an axis without one."""
     if getattr(plot, "_labels", None) == (x, y):
         return
     plot._labels = (x, y)
-    style = {"font-size": f"{pt(LABEL_PT, plot)}pt", "color": "#000"}
+    plot._labels_shown = {}
+    fit_labels(plot)
+
+
+def fit_labels(plot: pg.PlotWidget) -> None:
+    """Show each axis label whole at the text size of the moment (presentation mode: larger):
+    the fullest of its texts that fits the axis, else the shortest made smaller, down to
+    LABEL_SHRINK_MIN of its size. Refitted on every resize, like the legend; a label is only
+    set when its choice changes (setting one re-lays out the plot)."""
+    labels = getattr(plot, "_labels", None)
+    if not labels:
+        return
     item = plot.getPlotItem()
-    item.setLabel("bottom", x, **style)
-    item.setLabel("left", y, **style)
+    size = pt(LABEL_PT, plot)
+    font = QFont()
+    font.setPointSizeF(size)
+    metrics = QFontMetricsF(font)
+    for side, texts in (("bottom", labels[0]), ("left", labels[1])):
+        if texts is None:
+            continue
+        texts = (texts,) if isinstance(texts, str) else tuple(texts)
+        axis = item.getAxis(side)
+        # the label's item: its text, a space pyqtgraph appends, a 4 px margin on both sides
+        length = (axis.width() if side == "bottom" else axis.height()) - 2 * 4 - 2
+        choice = (texts[0], size)
+        if length > 50:                      # laid out (a new plot's axes are a few px long)
+            fitting = [t for t in texts if metrics.horizontalAdvance(t + " ") <= length]
+            if fitting:
+                choice = (fitting[0], size)
+            else:
+                shrink = length / metrics.horizontalAdvance(texts[-1] + " ")
+                choice = (texts[-1], round(size * max(LABEL_SHRINK_MIN, shrink), 1))
+        if plot._labels_shown.get(side) != choice:
+            plot._labels_shown[side] = choice
+            item.setLabel(side, choice[0], **{"font-size": f"{choice[1]}pt", "color": "#000"})
+        axis.resizeEvent(None)     # centre it again: pyqtgraph centres a label only on a resize
+                                   # of its axis, and one set or shrunk while hidden stayed off-centre
 
 
 def set_legend(plot: pg.PlotWidget, entries: list, fold: tuple | None = None) -> None:
@@ -260,15 +349,16 @@ def _show_entries(plot: pg.PlotWidget, entries: list) -> None:
         for item, text in entries:
             legend.addItem(item, text)
         plot._legend_items = items
-    legend.setVisible(bool(entries) and getattr(plot, "_legend_place", "below") != "off")
+    legend.setVisible(bool(entries) and getattr(plot, "_legend_place", "auto") != "off")
 
 
 class _LegendFitter(QtCore.QObject):
-    """Refit a plot's legend when its widget is resized (see fit_legend)."""
+    """Refit a plot's legend and axis labels when its widget is resized (fit_legend, fit_labels)."""
 
     def eventFilter(self, obj, event):
         if event.type() == QtCore.QEvent.Type.Resize:
             fit_legend(obj)
+            fit_labels(obj)
         return False
 
 
@@ -276,6 +366,8 @@ _LEGEND_FITTER = _LegendFitter()
 
 
 LEGEND_SHARE = 1 / 3      # a legend below the plot: at most this share of the plot's height
+BESIDE_GAIN = 1.1         # a legend moves beside the plot when the data's shorter side gains this
+DATA_ASPECT = 1.6         # ... its width counted over this
 LEGEND_GAP = 18.0         # the legend layout's spacing, also between a sample and its text
 LEGEND_SAMPLE = 30.0      # the width of an entry's line sample
 TEXT_MARGIN = 8.0         # a QGraphicsTextItem's document margins, both sides together
@@ -289,10 +381,10 @@ def legend_font(plot: pg.PlotWidget) -> QFont:
 
 
 def _legend_plan(texts: list[str], metrics: QFontMetricsF, avail: float, limit: float,
-                 preferred: int) -> tuple[bool, int, float]:
-    """(fits, columns, room): the legend layout for these texts in `avail` px of width, every
-    text whole. fits: each text on one line and the legend within `limit` px of height. room:
-    the width (margins included) a text wraps at."""
+                 preferred: int) -> tuple[bool, int, float, float]:
+    """(fits, columns, room, height): the legend layout for these texts in `avail` px of width,
+    every text whole. fits: each text on one line and the legend within `limit` px of height.
+    room: the width (margins included) a text wraps at; height: the legend's."""
     n = len(texts)
     natural = [metrics.horizontalAdvance(t) + TEXT_MARGIN + 2 for t in texts]
     word = max((metrics.horizontalAdvance(w) for t in texts for w in t.split()), default=0.0) + TEXT_MARGIN + 2
@@ -313,54 +405,95 @@ def _legend_plan(texts: list[str], metrics: QFontMetricsF, avail: float, limit: 
         # nearest; otherwise the shortest legend, unwrapped if possible
         key = (bad, wraps, height if bad else 0.0, cols > preferred, abs(cols - preferred))
         if best is None or key < best[0]:
-            best = (key, cols, room)
-    (bad, *_), cols, room = best
-    return not bad, cols, room
+            best = (key, cols, room, height)
+    (bad, *_), cols, room, height = best
+    return not bad, cols, room, height
+
+
+def _place_legend(plot: pg.PlotWidget, where: str) -> None:
+    """Put the legend below the plot area (LEGEND_ROW) or beside it (column 3 of the view's row)."""
+    if getattr(plot, "_legend_at", "below") == where:
+        return
+    item = plot.getPlotItem()
+    item.layout.removeItem(item.legend)
+    if where == "right":
+        item.layout.addItem(item.legend, 2, 3)
+    else:
+        item.layout.addItem(item.legend, LEGEND_ROW, 1)
+    plot._legend_at = where
+
+
+def _beside_room(plot: pg.PlotWidget, texts: list[str], metrics: QFontMetricsF) -> tuple[float, float]:
+    """(room, width) of a one-column legend beside the plot: texts wrap at `room` (at most 40 %
+    of the plot's width, never inside a word) and the legend is `width` px wide."""
+    word = max(metrics.horizontalAdvance(w) for t in texts for w in t.split()) + TEXT_MARGIN + 2
+    room = max(word, 0.4 * plot.width() - LEGEND_SAMPLE)
+    widest = max(metrics.horizontalAdvance(t) + TEXT_MARGIN + 2 for t in texts)
+    return room, min(room, widest) + LEGEND_SAMPLE + LEGEND_GAP
 
 
 def fit_legend(plot: pg.PlotWidget) -> None:
-    """Fit the legend below the plot into the plot's own width, every text whole.
+    """Fit the legend into the plot's own widget, every text whole.
 
-    As many columns as fit — the view's preferred number if each text then stays on one line
-    and the legend within LEGEND_SHARE of the plot's height. Otherwise the entries the view's
-    summary already states fold into one (set_legend's `fold`), and if it still does not fit,
-    the texts wrap at word boundaries in the column count that makes the legend shortest. A
-    text is never cut. Measured on the plot widget as it is now, so any layout (tiled, one
-    view per page, full screen, a figure) gets its own fit on every resize."""
+    Below the plot: as many columns as fit — the view's preferred number if each text then
+    stays on one line and the legend within LEGEND_SHARE of the plot's height. Otherwise the
+    entries the view's summary already states fold into one (set_legend's `fold`), and if it
+    still does not fit, the texts wrap at word boundaries in the column count that makes the
+    legend shortest — or, where that leaves the data a shorter side than a legend beside the
+    plot would (a wide, low plot: the Learning page in presentation mode), the legend moves
+    beside the plot in one column. A text is never cut. Measured on the plot widget as it is
+    now, so any layout (one view per page, full screen, a figure) gets its own fit on every
+    resize. A figure's `_legend_place` ("below", "right", "off") fixes the place instead."""
     legend = plot.getPlotItem().legend
     spec = getattr(plot, "_legend_spec", None)
-    if spec is None:          # entries pyqtgraph added itself (items made with a name)
-        if not legend.items:
+    if spec is None:          # entries pyqtgraph added itself (items made with a name): from
+        if not legend.items:  # now on as if set_legend had named them (rebuilt at each text size)
             return
-        spec = ([(sample.item, label.text, False) for sample, label in legend.items], None)
-        plot._legend_items = [e[0] for e in spec[0]]
+        spec = plot._legend_spec = ([(sample.item, label.text, False) for sample, label in legend.items], None)
     entries, fold = spec
     full = [(item, text) for item, text, _ in entries]
-    place = getattr(plot, "_legend_place", "below")
+    place = getattr(plot, "_legend_place", "auto")
     if not entries or place == "off":
+        _place_legend(plot, "below")
         _show_entries(plot, full)
         return
     item = plot.getPlotItem()
     metrics = QFontMetricsF(legend_font(plot))
+    texts = [t for _, t in full]
     if place == "right":
-        # beside the plot (a figure export): one column, at most 40 % of the width, wrapped
-        _show_entries(plot, full)
-        texts = [label.text for _, label in legend.items]
-        word = max(metrics.horizontalAdvance(w) for t in texts for w in t.split()) + TEXT_MARGIN + 2
-        room = max(word, 0.4 * plot.width() - LEGEND_SAMPLE)
-        _apply_plan(plot, 1, room, metrics)
+        _beside(plot, full, metrics)
         return
     # the widget's width, not the view box's: an over-wide legend has widened the box already
     avail = plot.width() - item.getAxis("left").width() - 24
     limit = plot.height() * LEGEND_SHARE
     preferred = max(1, getattr(plot, "_legend_columns", 2))
-    fits, cols, room = _legend_plan([t for _, t in full], metrics, avail, limit, min(preferred, len(full)))
+    fits, cols, room, height = _legend_plan(texts, metrics, avail, limit, min(preferred, len(full)))
     shown = full
     if not fits and fold is not None and any(f for *_, f in entries):
         shown = [(i, t) for i, t, f in entries if not f] + [fold]
-        _, cols, room = _legend_plan([t for _, t in shown], metrics, avail, limit, min(preferred, len(shown)))
+        fits, cols, room, height = _legend_plan([t for _, t in shown], metrics, avail, limit,
+                                                min(preferred, len(shown)))
+    if place == "auto":
+        # the data area's shorter side (its width counted over DATA_ASPECT: a curve reads best
+        # in a wide box), legend below against legend beside: beside when that makes it
+        # clearly (BESIDE_GAIN times) longer, so a plot does not flip at every pixel
+        chrome = item.getAxis("bottom").height() + (item.titleLabel.height() if item.titleLabel.isVisible() else 0)
+        tall = plot.height() - chrome
+        _, width = _beside_room(plot, texts, metrics)
+        if min((avail - width) / DATA_ASPECT, tall) > BESIDE_GAIN * min(avail / DATA_ASPECT, tall - height):
+            _beside(plot, full, metrics)
+            return
+    _place_legend(plot, "below")
     _show_entries(plot, shown)
     _apply_plan(plot, cols, room, metrics)
+
+
+def _beside(plot: pg.PlotWidget, entries: list, metrics: QFontMetricsF) -> None:
+    """The legend beside the plot: one column, its texts wrapped at _beside_room's width."""
+    _place_legend(plot, "right")
+    _show_entries(plot, entries)
+    room, _ = _beside_room(plot, [t for _, t in entries], metrics)
+    _apply_plan(plot, 1, room, metrics)
 
 
 def _apply_plan(plot: pg.PlotWidget, cols: int, room: float, metrics: QFontMetricsF) -> None:

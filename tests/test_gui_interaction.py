@@ -38,8 +38,9 @@ def test_hover_reads_out_the_data_under_the_mouse(window, qtbot):
     # Through the scene, as the mouse reports it (on the rank's page: a plot never shown has
     # no size for the mouse to be in).
     window.focus_view("rank")
-    qtbot.waitUntil(lambda: rank.plot.isVisible() and rank.plot.height() > 100)
     vb = rank.plot.getPlotItem().vb
+    qtbot.waitUntil(lambda: rank.plot.isVisible() and rank.plot.height() > 100
+                    and vb.viewRect().width() > 2)       # laid out and ranged to its k = 1 … P
     rank.plot.scene().sigMouseMoved.emit(vb.mapViewToScene(vb.viewRect().center()))
     assert rank.readout.isVisible() and rank.readout.textItem.toPlainText().startswith("k = ")
     # The mouse leaves the plot: the read-out goes (issue 19: it stayed).

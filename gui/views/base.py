@@ -18,7 +18,6 @@ from .. import style
 from ..zero_modes import ZeroModes
 
 REFRESH_MS = 80          # coalesce redraws when results arrive faster than a repaint
-SUMMARY_LINES = 3        # a summary above a plot: room for three lines at 1024 px, fixed
 
 
 class View(QWidget):
@@ -26,6 +25,8 @@ class View(QWidget):
     title: ClassVar[str] = ""
     page: ClassVar[str] = "spectrum"  # the page of the window it is shown on (gui.views.PAGES)
     redraw_after: ClassVar[tuple[str, ...]] = ()   # jobs whose end redraws the view at once
+    status_everywhere: ClassVar[bool] = False      # its status_text shown on every page (the
+                                                   # rank, a sweep's progress), not only its own
 
     updated = Signal()                    # redrawn
     option_changed = Signal(str, object)  # a "view" setting of the config changed (key, value)
@@ -65,14 +66,12 @@ class View(QWidget):
     def apply_options(self, options: dict) -> None:
         """Show the config's "view" section (every key resolved, see gui.config)."""
 
+    def presenting(self, on: bool) -> None:
+        """Presentation mode on or off (gui.main_window.set_presentation): a view with a second,
+        minor plot may leave it out, so the main one keeps a projector's size."""
+
     def zero_modes_changed(self) -> None:
         """The window's zero-mode tolerance changed: views that count zero modes redraw."""
-
-    def fit_text(self) -> None:
-        """After a change of text size: a summary above the plot keeps room for SUMMARY_LINES lines."""
-        summary = getattr(self, "summary", None)
-        if summary is not None:
-            style.fix_lines(summary, SUMMARY_LINES)
 
     def status_text(self) -> str:
         """This view's part of the window's status line ("" for none)."""

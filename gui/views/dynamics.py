@@ -15,7 +15,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider
 
 from .. import style
-from .base import SUMMARY_LINES, View
+from .base import View
 
 FIELDS = ("steps", "loss", "loss_linearized", "loss_flow", "slow_share_predicted", "slow_share_actual")
 
@@ -96,6 +96,8 @@ class DynamicsView(View):
                                                                                       "anchors": [(0, 0), (1, 0)]})
         item.addItem(self.takeover_line, ignoreBounds=True)
         self.takeover_line.hide()
+        item.vb.sigResized.connect(lambda *_: self._place_takeover_label())
+        item.vb.sigXRangeChanged.connect(lambda *_: self._place_takeover_label())
         # Nothing to show yet: a message in the empty plot. (The plot itself is never hidden:
         # showing it for the first time in the middle of a run re-lays out the whole window.)
         self.empty_text = pg.TextItem("", color=style.GREY, anchor=(0.5, 0.5))
@@ -106,9 +108,7 @@ class DynamicsView(View):
         self.empty_text.setPos(0.5, 0.5)
         self.log_x_box = QCheckBox("log step axis")
         self.log_x_box.toggled.connect(self.set_log_x)
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        style.fix_lines(self.summary, SUMMARY_LINES)
+        self.summary = style.Summary(rich=False)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         bar = QHBoxLayout()
         bar.addWidget(self.summary, 3)
@@ -362,12 +362,7 @@ class DynamicsView(View):
                 a.setData(*_positive(t, self.energy_actual[show, j], lx))
                 p.setData(*_positive(t, self.energy_predicted[show, j], lx))
         step, kind = self.takeover_step()
-        if step is not None and t.size and (not lx or step > 0):
-            self.takeover_line.setValue(np.log10(step) if lx else step)
-            self.takeover_line.show()       # before setFormat: a hidden label ignores it
-            self.takeover_line.label.setFormat(f"slow modes take over{' (predicted)' if kind == 'predicted' else ''}: t = {step}")
-        else:
-            self.takeover_line.hide()
+        self._show_takeover(step if t.size else None, " (predicted)" if kind == "predicted" else "")
         entries = []
         if self.start is not None:
             entries.append((self.loss_item, "loss L(t) (gradient descent)"))
@@ -378,7 +373,8 @@ class DynamicsView(View):
         style.set_legend(self.plot, entries)
         self.empty_text.setText(self._message or "no training run yet: tick “Dynamics” in the "
                                 "settings and press Run (Ctrl+R)")
-        style.set_labels(self.plot, "step t  (log scale)" if lx else "step t", "loss, mode energy")
+        style.set_labels(self.plot, ("step t  (log scale)", "step t (log)") if lx else "step t",
+                         ("loss, mode energy", "loss, energy"))
         self._show_plot(self.start is not None)       # after set_labels, which shows the axes
         self.summary.setText(self._summary_text())
         self._set_ranges()
@@ -402,17 +398,12 @@ class DynamicsView(View):
         self.lin_item.setData(*_positive(t, np.asarray(e.loss), lx))
         for j, it in enumerate(self._expected_items):
             it.setData(*_positive(t, np.asarray(e.slow_energies)[:, j], lx))
-        step = e.takeover_step
-        if step is not None and (not lx or step > 0):
-            self.takeover_line.setValue(np.log10(step) if lx else step)
-            self.takeover_line.show()
-            self.takeover_line.label.setFormat(f"slow modes take over (expected): t = {step}")
-        else:
-            self.takeover_line.hide()
+        self._show_takeover(e.takeover_step, " (expected)")
         entries = [(self.lin_item, f"expected loss, random start |δ0| = {e.eps:.3g} (linearised)")]
         entries += [(it, it.opts["name"]) for it in self._expected_items]
         style.set_legend(self.plot, entries)
-        style.set_labels(self.plot, "step t  (log scale)" if lx else "step t", "loss, mode energy")
+        style.set_labels(self.plot, ("step t  (log scale)", "step t (log)") if lx else "step t",
+                         ("loss, mode energy", "loss, energy"))
         self._show_plot(True)
         self.summary.setText(
             f"Expected from teacher 1's spectrum, before any training (η = {e.lr:.3g} = "
@@ -443,6 +434,46 @@ class DynamicsView(View):
             item.setYRange(max(lo, hi - MAX_DECADES) - 0.3, hi + 0.3, padding=0)
         else:
             item.enableAutoRange(y=True)
+
+    def _show_takeover(self, step: int | None, kind: str) -> None:
+        """The vertical line where the slow modes take over, labelled, or no line."""
+        line = self.takeover_line
+        if step is None or (self._log_x and step <= 0):
+            line.hide()
+            return
+        line.setValue(np.log10(step) if self._log_x else step)
+        line.show()                          # before setFormat: a hidden label ignores it
+        line.label.setFormat(f"slow modes take over{kind}: t = {step}")
+        line.label.whole = line.label.format
+        self._place_takeover_label()
+
+    def _place_takeover_label(self) -> None:
+        """The label on the side of the line where it fits whole (pyqtgraph picks the side by
+        the line's place alone, and a long label near the left edge was cut)."""
+        line, vb = self.takeover_line, self.plot.getPlotItem().vb
+        if not line.isVisible():
+            return
+        label = line.label
+        box = vb.sceneBoundingRect()
+        x = vb.mapViewToScene(pg.QtCore.QPointF(line.value(), 0)).x()
+        left, right = x - box.left(), box.right() - x
+        metrics = pg.QtGui.QFontMetricsF(label.textItem.font())
+
+        def advance(text: str) -> float:
+            return max(metrics.horizontalAdvance(part) for part in text.split("\n")) + 10
+
+        # whole on one line, else on two, else the step alone (the legend says what it marks)
+        whole = label.whole
+        text = next((t for t in (whole, whole.replace(": ", ":\n", 1)) if advance(t) <= max(left, right)),
+                    whole.split(": ")[-1])
+        needed = advance(text)
+        # left of the line where it fits (pyqtgraph's default side), else right, else the wider
+        anchor = (1, 0) if left >= needed or (right < needed and left >= right) else (0, 0)
+        if label.format != text:
+            label.setFormat(text)
+        if label.anchors != [anchor, anchor]:
+            label.anchors = [anchor, anchor]
+            label.updatePosition()
 
     def _summary_text(self) -> str:
         if self.start is None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton
+from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
 from engine.modes import gallery
 
 from .. import style
-from .base import SUMMARY_LINES, View
+from .base import View
 
 LEVELS = 12                   # filled contour bands (log₁₀ loss)
 FILLED = pg.colormap.get("CET-L17")
@@ -53,9 +53,7 @@ class LandscapeView(View):
         dashed = pg.PlotDataItem(pen=pg.mkPen(style.BLACK, width=1.5, style=Qt.PenStyle.DashLine),
                                  name="quadratic model ½(λᵢ a² + λⱼ b²)")
         self.plot.getPlotItem().legend.addItem(dashed, dashed.name())
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        style.fix_lines(self.summary, SUMMARY_LINES)
+        self.summary = style.Summary(rich=False)
         self.along_button = QPushButton("slice along the selected mode")
         self.along_button.setToolTip("the mode picked in the Modes view against the fastest")
         self.along_button.clicked.connect(self._slice_selected)
@@ -69,7 +67,7 @@ class LandscapeView(View):
         self.energies = style.make_plot("Mode energies", legend_columns=1)
         self.energies.setMinimumWidth(200)
         eitem = self.energies.getPlotItem()
-        eitem.setLabel("left", "log₁₀ ½ λₖ (vₖ·δ)²")
+        style.set_labels(self.energies, None, "log₁₀ ½ λₖ (vₖ·δ)²")
         self.energy_bars = pg.BarGraphItem(x=[], y0=[], y1=[], width=0.7, brush=style.BLUE)
         eitem.addItem(self.energy_bars)
         row = QHBoxLayout()
@@ -91,6 +89,11 @@ class LandscapeView(View):
         controller.replay.changed.connect(self._frames_changed)
         controller.replay.moved.connect(self._moved)
         self.replay = controller.replay
+
+    def presenting(self, on: bool) -> None:
+        """The landscape alone when presenting: two plots side by side cannot both keep a
+        projector's 400 px at 1024 px, and the mode energies are the Learning page's curves."""
+        self.energies.setVisible(not on)
 
     def zero_modes_changed(self) -> None:
         self.refresh()
@@ -217,8 +220,8 @@ class LandscapeView(View):
             iso.setParentItem(self.image)            # in the image's (grid index) coordinates
             self._quad_items.append(iso)
         item.setRange(xRange=(a[0], a[-1]), yRange=(b[0], b[-1]), padding=0.0)
-        item.setLabel("bottom", f"a along v{style.subscript(sl.modes[0] + 1)} (λ = {sl.eigenvalues[0]:.3g})")
-        item.setLabel("left", f"b along v{style.subscript(sl.modes[1] + 1)} (λ = {sl.eigenvalues[1]:.3g})")
+        along = [f"{ab} along v{style.subscript(k + 1)}" for ab, k in zip("ab", sl.modes)]
+        style.set_labels(self.plot, *((f"{text} (λ = {lam:.3g})", text) for text, lam in zip(along, sl.eigenvalues)))
         if self._frames.size:
             self.path.setData(self._frames[:, 0], self._frames[:, 1])
         else:

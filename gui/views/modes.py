@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton
+from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
 from engine.modes import describe_mode, gallery
 
 from .. import style
-from .base import SUMMARY_LINES, View
+from .base import View
 
 GALLERY = 3                       # slowest and fastest modes shown small below
 DIVERGING = pg.colormap.get("CET-D1A")
+
+
+GALLERY_PT = 8           # the gallery's labels (times the text scale)
+GALLERY_IMAGE_PX = 92    # the gallery's thumbnails, high
 
 
 def mode_image(item: pg.ImageItem, w1: np.ndarray, scale: float) -> None:
@@ -52,15 +55,18 @@ class ModesView(View):
         item.addItem(self.image)
         self.bars = pg.BarGraphItem(x0=[], y=[], height=[], width=[], brush=style.BLUE)
         item.addItem(self.bars)
-        self._share_texts: list[pg.TextItem] = []    # each neuron's share of |v|², right of its bar
+        # each neuron's share of |v|², beside its row on a right axis: an axis takes the room
+        # its labels need, where texts placed in the plot ran out of it at some sizes
+        item.showAxis("right")
+        shares = item.getAxis("right")
+        shares.setTextPen(style.GREY)
+        shares.setPen(pg.mkPen(None))
+        shares.setStyle(tickLength=0)
         self.w2_axis = pg.InfiniteLine(angle=90, pen=pg.mkPen(style.GREY, width=1))
         item.addItem(self.w2_axis, ignoreBounds=True)
-        item.setLabel("bottom", "input i (W1)  ·  W2 bar, neuron's share of the mode")
-        item.setLabel("left", "neuron j (1 at the top)")
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-        style.fix_lines(self.summary, SUMMARY_LINES)
+        style.set_labels(self.plot, ("input i (W1) · W2 bar · neuron's share", "input i · W2 · share"),
+                         "neuron j")
+        self.summary = style.Summary(rich=True)
         self.prev_button = QPushButton("◀")
         self.next_button = QPushButton("▶")
         self.slow_button = QPushButton("slowest")
@@ -80,7 +86,7 @@ class ModesView(View):
         # the gallery: the GALLERY slowest and fastest modes, small, click to select
         self.gallery = pg.GraphicsLayoutWidget()
         self.gallery.setBackground("w")
-        self.gallery.setFixedHeight(110)
+        self.gallery.setFixedHeight(GALLERY_IMAGE_PX + round(2.2 * GALLERY_PT))
         self.gallery.setToolTip("the slowest (left) and fastest (right) modes; click one")
         self.gallery.scene().sigMouseClicked.connect(self._gallery_clicked)
         self._gallery_items: list[tuple[pg.ViewBox, int]] = []
@@ -142,6 +148,9 @@ class ModesView(View):
         return gallery(s.eigenvalues, self.zero_modes.tolerance(s), m)
 
     def _fill_gallery(self) -> None:
+        """The thumbnails, their labels at the text size of the moment (larger when presenting)."""
+        self._gallery_scale = style.text_scale()
+        self.gallery.setFixedHeight(GALLERY_IMAGE_PX + round(2.2 * style.pt(GALLERY_PT)))
         self.gallery.clear()
         self._gallery_items.clear()
         slow, fast = self._gallery_indices(GALLERY)
@@ -151,7 +160,7 @@ class ModesView(View):
                               self.anatomy.nh, self.zero_modes.tolerance(s))
             vb = self.gallery.addViewBox(row=1, col=col, lockAspect=False, enableMouse=False)
             self.gallery.addLabel(f"{'slow' if k in slow else 'fast'} λ={d.eigenvalue:.2g}",
-                                  row=0, col=col, size="8pt")
+                                  row=0, col=col, size=f"{style.pt(GALLERY_PT)}pt")
             img = pg.ImageItem()
             vb.addItem(img)
             mode_image(img, d.w1, max(float(np.abs(d.vector).max()), 1e-300))
@@ -200,14 +209,15 @@ class ModesView(View):
         return header, rows
 
     def draw(self) -> None:
+        if self.anatomy is not None and getattr(self, "_gallery_scale", None) != style.text_scale():
+            self._fill_gallery()
         d = self.summary_data
         item = self.plot.getPlotItem()
         if d is None:
             self.image.clear()
             self.bars.setOpts(x0=[], y=[], height=[], width=[])
-            for t in self._share_texts:
-                item.removeItem(t)
-            self._share_texts = []
+            for side in ("left", "bottom", "right"):
+                item.getAxis(side).setTicks(None if side != "right" else [[]])
             self.summary.setText("Shown after a run: the eigenvectors of teacher 1 "
                                  "(click an eigenvalue in the Spectrum or Rank view)." if
                                  self.anatomy is None else "")
@@ -221,15 +231,12 @@ class ModesView(View):
                           width=d.w2 / scale,
                           brushes=[pg.mkBrush(style.VERMILLION if w > 0 else style.BLUE) for w in d.w2])
         self.w2_axis.setValue(x0)
-        for t in self._share_texts:
-            item.removeItem(t)
-        self._share_texts = []
-        for j in range(nh):
-            t = pg.TextItem(f"{100 * d.shares[j]:.0f}%", color=style.GREY, anchor=(0, 0.5))
-            t.setPos(x0 + 1.05, rows[j])
-            item.addItem(t, ignoreBounds=True)
-            self._share_texts.append(t)
-        item.setXRange(0, ni + 3.4, padding=0.02)
+        item.getAxis("right").setTicks([[(rows[j], f"{100 * d.shares[j]:.0f}%") for j in range(nh)]])
+        # neurons and inputs numbered from 1 at their rows' and columns' centres
+        every = max(1, int(np.ceil(max(nh, ni) / 12)))
+        item.getAxis("left").setTicks([[(rows[j], str(j + 1)) for j in range(0, nh, every)]])
+        item.getAxis("bottom").setTicks([[(i + 0.5, str(i + 1)) for i in range(0, ni, every)] + [(x0, "W2")]])
+        item.setXRange(0, ni + 2.6, padding=0.02)
         item.setYRange(0, nh, padding=0.02)
         top = int(np.argmax(d.shares))
         kind = "zero mode" if d.is_zero else ("slowest nonzero" if self._is_slowest(d.index) else "mode")

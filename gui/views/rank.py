@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton
 
 from .. import style
-from .base import SUMMARY_LINES, View
+from .base import View
 
 MAX_CURVES = 40          # teachers drawn individually (all are counted)
 # Labels of the vertical lines: stacked at the top right, where the falling singular values
@@ -82,11 +82,8 @@ class RankView(View):
                                       anchor=(0.5, 0.5))
         item.addItem(self.empty_text, ignoreBounds=True)
         self.empty_text.setPos(0.5, 0.5)
-        self.summary = QLabel("")
+        self.summary = style.Summary(rich=True)
         self.summary.setObjectName("rankSummary")
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.summary.setWordWrap(True)
-        style.fix_lines(self.summary, SUMMARY_LINES)
         self.tol_edit = QLineEdit()
         self.tol_edit.setPlaceholderText("default")
         self.tol_edit.setMinimumWidth(110)
@@ -190,6 +187,8 @@ class RankView(View):
         if not 1 <= k <= len(s.singular_values):
             return None
         return int(s.eigenvalues.size - k)
+
+    status_everywhere = True          # the rank is the run's headline
 
     def status_text(self) -> str:
         ranks = self.recount()
@@ -357,7 +356,7 @@ class RankView(View):
             line.label.hide()
         style.set_legend(self.plot, entries, fold=(self._fold_sample, "lines: rank, predicted, P, "
                                                    "tolerance — coloured as above"))
-        style.set_labels(self.plot, "k   (index, largest first)", self.y_label())
+        style.set_labels(self.plot, ("k   (index, largest first)", "k"), self.y_label())
         for axis in ("left", "bottom"):
             item.showAxis(axis, has)                   # an empty log axis only confuses
         self.empty_text.setVisible(not has)

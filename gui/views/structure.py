@@ -11,12 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QRadioButton
+from PySide6.QtWidgets import QHBoxLayout, QRadioButton
 
 from engine.modes import structure_blocks
 
 from .. import style
-from .base import SUMMARY_LINES, View
+from .base import View
 from .modes import DIVERGING
 
 SEQUENTIAL = pg.colormap.get("viridis")
@@ -42,15 +42,13 @@ class StructureView(View):
         item.setAspectLocked(True)
         self.image = pg.ImageItem()
         item.addItem(self.image)
-        item.setLabel("bottom", "parameter (W1 row by row, then W2)")
-        item.setLabel("left", "parameter")
+        style.set_labels(self.plot, ("parameter (W1 row by row, then W2)", "parameter (W1, then W2)",
+                                     "parameter"), "parameter")
         self.signed_button = QRadioButton("signed")
         self.log_button = QRadioButton("log₁₀|H|")
         self.signed_button.setChecked(True)
         self.log_button.toggled.connect(self.set_log)
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        style.fix_lines(self.summary, SUMMARY_LINES)
+        self.summary = style.Summary(rich=False)
         bar = QHBoxLayout()
         bar.addWidget(self.summary, 1)
         bar.addWidget(self.signed_button)
@@ -60,7 +58,7 @@ class StructureView(View):
         self.kernel.setMinimumWidth(180)
         kitem = self.kernel.getPlotItem()
         kitem.setLogMode(x=False, y=True)
-        kitem.setLabel("bottom", "k (descending)")
+        style.set_labels(self.kernel, "k (descending)", None)
         # PlotDataItems (not ScatterPlotItems): only they follow the log axis
         self.h_points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=8, symbolBrush=None,
                                         symbolPen=pg.mkPen(style.BLUE, width=1.5), name="H (SVD of J)")
@@ -71,6 +69,8 @@ class StructureView(View):
         kitem.addItem(self.k_points)
         self.kernel_note = pg.TextItem("", color=style.GREY, anchor=(0.5, 0.5))
         kitem.addItem(self.kernel_note, ignoreBounds=True)
+        item.vb.sigResized.connect(lambda *_: self._fit_texts())
+        kitem.vb.sigResized.connect(lambda *_: self._fit_texts())
         row = QHBoxLayout()
         row.addWidget(self.plot, 1)         # equal halves: each plot readable at 1024 × 768
         row.addWidget(self.kernel, 1)
@@ -134,6 +134,31 @@ class StructureView(View):
         m = a.heatmap.shape[0]
         return ",".join(f"col{j * a.cell}" for j in range(m)), a.heatmap
 
+    def refresh(self) -> None:
+        super().refresh()
+        self._fit_texts()               # after the text scale is applied
+
+    def _fit_texts(self) -> None:
+        """Each block's name inside its block — turned upright in a tall narrow block, hidden
+        where it does not fit at all (W2–W2 is Nh × Nh) — and the kernel's note wrapped to its
+        plot: a text reaching out of the plot is cut by its edge."""
+        vb = self.plot.getPlotItem().vb
+        for label, (x0, y0, x1, y1) in getattr(self, "_block_labels", []):
+            box = vb.mapViewToScene(pg.QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)).boundingRect()
+            size = label.textItem.boundingRect()
+            wide, high = size.width(), size.height()
+            if wide <= box.width() and high <= box.height():
+                label.setAngle(0)
+                label.show()
+            elif high <= box.width() and wide <= box.height():
+                label.setAngle(90)
+                label.show()
+            else:
+                label.hide()
+        room = self.kernel.getPlotItem().vb.sceneBoundingRect().width() * 0.9
+        if self.kernel_note.textItem.textWidth() != room:
+            self.kernel_note.setTextWidth(room)
+
     def draw(self) -> None:
         a = self.anatomy
         item = self.plot.getPlotItem()
@@ -171,13 +196,15 @@ class StructureView(View):
                     line = pg.InfiniteLine(pos=edge, angle=angle, pen=faint)
                     item.addItem(line, ignoreBounds=True)
                     self._lines.append(line)
-        for text, (x, y) in (("W1–W1", (p1 / 2, p1 / 2)), ("W1–W2", ((p1 + p) / 2, p1 / 2)),
-                             ("W2–W2", ((p1 + p) / 2, (p1 + p) / 2))):
+        self._block_labels = []
+        for text, block in (("W1–W1", (0, 0, p1, p1)), ("W1–W2", (p1, 0, p, p1)),
+                            ("W2–W2", (p1, p1, p, p))):
             label = pg.TextItem(text, color=style.BLACK, anchor=(0.5, 0.5),
                                 fill=pg.mkBrush(255, 255, 255, 180))
-            label.setPos(x, y)
+            label.setPos((block[0] + block[2]) / 2, (block[1] + block[3]) / 2)
             item.addItem(label, ignoreBounds=True)
             self._lines.append(label)
+            self._block_labels.append((label, block))
         item.setRange(xRange=(0, p), yRange=(0, p), padding=0.01)
         s = a.spectrum
         nz = np.sort(s.eigenvalues[s.eigenvalues > self.zero_modes.tolerance(s)])[::-1]
@@ -192,8 +219,9 @@ class StructureView(View):
         else:
             self.k_points.setData([], [])
             self.kernel_note.setText(a.ntk_note)
+            logs = np.log10(nz[nz > 0])         # in the middle of the points, wrapped to the plot
             self.kernel_note.setPos(nz.size / 2 if nz.size else 0.5,
-                                    float(np.log10(nz[0])) if nz.size and nz[0] > 0 else 0.0)
+                                    float(logs[0] + logs[-1]) / 2 if logs.size else 0.0)
             kernel = a.ntk_note
         cell = "" if a.cell == 1 else f" (block means of {a.cell}×{a.cell} parameters)"
         self.summary.setText(f"H is {p}×{p}{cell}, {a.mode} mode; {kernel}")

@@ -21,7 +21,7 @@ from engine.rank import naive_rank
 from engine.settings import by_key, sweep_axes
 
 from .. import style
-from .base import SUMMARY_LINES, View
+from .base import View
 
 # measure key → (menu text, axis or colour-bar label)
 MEASURES = {
@@ -101,12 +101,14 @@ class SweepView(View):
         self._items: dict[tuple, object] = {}        # (series, role) → its plot item, reused
         self._used: set = set()                        # the items this draw shows
         self._cells: list = []                         # heatmap value labels, reused
+        self._cells_shown: list = []                   # ... those this draw wrote
         self._marks: list[tuple[float, float, int]] = []   # plotted (x, y, point index)
         self._build()
         self.refresh()
 
     def _build(self) -> None:
         item = self.plot.getPlotItem()
+        item.vb.sigResized.connect(lambda *_: self._fit_cells())
         self.image = pg.ImageItem()
         self.image.setColorMap(HEATMAP)
         item.addItem(self.image)
@@ -161,9 +163,7 @@ class SweepView(View):
         grid.addWidget(self.cancel_button, 1, 5)
         grid.setColumnStretch(2, 3)
         grid.setColumnStretch(4, 2)
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        style.fix_lines(self.summary, SUMMARY_LINES)
+        self.summary = style.Summary(rich=False)
         self.stack(grid, self.summary)
 
     # ------------------------------------------------------------------ settings
@@ -333,6 +333,8 @@ class SweepView(View):
         label = MEASURES[self.measure.currentData()][1]
         return f"{self._describe(r)}\n{label} = {value:.4g} — click to open"
 
+    status_everywhere = True          # a sweep runs on whatever page is shown
+
     def status_text(self) -> str:
         if self.grid is None or not self.running:
             return ""
@@ -382,8 +384,24 @@ class SweepView(View):
                 if key not in self._used:
                     it.hide()
 
+    def refresh(self) -> None:
+        super().refresh()
+        self._fit_cells()               # after the text scale is applied
+
+    def _fit_cells(self) -> None:
+        """A heatmap value is written only where it fits its cell: one wider than its cell
+        would cover its neighbours' and, at the edge, be cut by the plot."""
+        if not self._cells_shown:
+            return
+        vb = self.plot.getPlotItem().vb
+        cell = vb.mapViewToScene(pg.QtCore.QRectF(0, 0, 1, 1)).boundingRect()
+        for text in self._cells_shown:
+            size = text.textItem.boundingRect()
+            text.setVisible(size.width() <= cell.width() + 1 and size.height() <= cell.height() + 1)
+
     def _draw(self) -> None:
         self.image.hide()
+        self._cells_shown = []
         for text in self._cells:
             text.hide()
         key = self.measure.currentData()
@@ -510,6 +528,7 @@ class SweepView(View):
                              color="w" if dark else "k")
                 text.setPos(p, q)
                 text.show()
+                self._cells_shown.append(text)
         self._set_ticks("bottom", xname, xs)
         self._set_ticks("left", yname, ys)
         style.set_labels(self.plot, axis_label(xname), axis_label(yname))

@@ -514,3 +514,54 @@ def test_the_window_fills_a_lesson_from_its_run(window, qtbot):
     f = facts(name)
     assert f["symmetry"] in text
     assert f"{f['zero_modes']} of the eight eigenvalues" in text
+
+
+# ----------------------------------------------------------------------------- page links
+
+PAGE_LINK = re.compile(r"\]\(page:([^)\s]*)\)")
+GONE = ("Ctrl+0", "Ctrl+8", "Ctrl+9", "View →")    # keys and menu entries of the time before pages
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_a_lessons_page_links_open_pages_that_exist(name):
+    """A lesson's `[text](page:NAME)` opens the page it talks about (part of issue 19): every
+    NAME is one of gui.views.PAGES (MainWindow.show_page would open the Spectrum page for any
+    other), every lesson links at least one page, and none names the keys or View menu entries
+    of the time before pages."""
+    from gui.views import PAGES
+
+    text = lesson(name)
+    links = PAGE_LINK.findall(text)
+    assert links, f"{name} links no page"
+    unknown = sorted(set(links) - set(PAGES))
+    assert not unknown, f"{name} links to pages that do not exist: {unknown} (pages: {list(PAGES)})"
+    gone = [g for g in GONE if g in text]
+    assert not gone, f"{name} still mentions {gone}"
+
+
+def test_the_panel_renders_each_page_link_as_a_link(qtbot):
+    """What the panel draws: every page link of the Markdown is an anchor of the rendered
+    document (also inside bold), and clicking it asks for that page."""
+    from PySide6.QtCore import QUrl
+
+    from gui.lesson_panel import LessonPanel
+
+    panel = LessonPanel()
+    qtbot.addWidget(panel)
+    for name in PRESETS:
+        panel.show_lesson(name)
+        anchors, block = [], panel.browser.document().begin()
+        while block.isValid():
+            it, previous = block.begin(), None
+            while not it.atEnd():
+                fmt = it.fragment().charFormat()
+                href = fmt.anchorHref() if fmt.isAnchor() else None
+                if href and href.startswith("page:") and href != previous:
+                    anchors.append(href[len("page:"):])    # a link over several fragments: once
+                previous = href
+                it += 1
+            block = block.next()
+        assert anchors == PAGE_LINK.findall(lesson(name)), name
+    with qtbot.waitSignal(panel.page_requested) as shown:
+        panel.follow_link(QUrl("page:landscape"))
+    assert shown.args == ["landscape"]

@@ -2,6 +2,7 @@
 backgrounds so screenshots and exported figures can go straight into a paper."""
 from __future__ import annotations
 
+import math
 import weakref
 
 import numpy as np
@@ -96,6 +97,8 @@ def make_plot(title: str = "", legend_columns: int = 2) -> pg.PlotWidget:
     configure_pyqtgraph()
     w = pg.PlotWidget()
     item = w.getPlotItem()
+    for name in ("left", "bottom", "right"):
+        whole_pixels(item.getAxis(name))
     for name in ("left", "bottom"):
         axis = item.getAxis(name)
         axis.setTextPen("k")
@@ -131,6 +134,31 @@ def apply_fonts(plot: pg.PlotWidget) -> None:
     plot._legend_items = None
     if labels:
         set_labels(plot, *labels)
+
+
+def whole_pixels(axis: pg.AxisItem) -> None:
+    """An axis as wide (or high) as pyqtgraph asks, rounded up to a whole pixel: from
+    fractional widths (72.39375 px for a left axis) Qt's grid layout laid the same plot out
+    1 ulp wider or narrower depending on its history, and a pixel column at the edge of the
+    data came and went between two runs' screenshots."""
+    update_width, update_height = axis._updateWidth, axis._updateHeight
+
+    def width() -> None:
+        update_width()
+        w = axis.maximumWidth()
+        if w < 1e6 and w != math.ceil(w):
+            axis.setMaximumWidth(math.ceil(w))
+            axis.setMinimumWidth(math.ceil(w))
+
+    def height() -> None:
+        update_height()
+        h = axis.maximumHeight()
+        if h < 1e6 and h != math.ceil(h):
+            axis.setMaximumHeight(math.ceil(h))
+            axis.setMinimumHeight(math.ceil(h))
+
+    axis._updateWidth, axis._updateHeight = width, height
+    (width if axis.orientation in ("left", "right") else height)()
 
 
 def shrinkable(label) -> None:

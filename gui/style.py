@@ -97,8 +97,7 @@ def make_plot(title: str = "", legend_columns: int = 2) -> pg.PlotWidget:
     configure_pyqtgraph()
     w = pg.PlotWidget()
     item = w.getPlotItem()
-    for name in ("left", "bottom", "right"):
-        whole_pixels(item.getAxis(name))
+    whole_pixels(item.getAxis("left"))
     for name in ("left", "bottom"):
         axis = item.getAxis(name)
         axis.setTextPen("k")
@@ -137,11 +136,11 @@ def apply_fonts(plot: pg.PlotWidget) -> None:
 
 
 def whole_pixels(axis: pg.AxisItem) -> None:
-    """An axis as wide (or high) as pyqtgraph asks, rounded up to a whole pixel: from
-    fractional widths (72.39375 px for a left axis) Qt's grid layout laid the same plot out
-    1 ulp wider or narrower depending on its history, and a pixel column at the edge of the
-    data came and went between two runs' screenshots."""
-    update_width, update_height = axis._updateWidth, axis._updateHeight
+    """A vertical axis as wide as pyqtgraph asks, rounded up to a whole pixel: from a
+    fractional width (72.39375 px) Qt's grid layout gave the view box 1 ulp more or less
+    depending on its history, and a pixel column at the edge of the data came and went between
+    two runs' screenshots. (Heights are left alone: rounded, they moved exported figures.)"""
+    update_width = axis._updateWidth
 
     def width() -> None:
         update_width()
@@ -150,15 +149,8 @@ def whole_pixels(axis: pg.AxisItem) -> None:
             axis.setMaximumWidth(math.ceil(w))
             axis.setMinimumWidth(math.ceil(w))
 
-    def height() -> None:
-        update_height()
-        h = axis.maximumHeight()
-        if h < 1e6 and h != math.ceil(h):
-            axis.setMaximumHeight(math.ceil(h))
-            axis.setMinimumHeight(math.ceil(h))
-
-    axis._updateWidth, axis._updateHeight = width, height
-    (width if axis.orientation in ("left", "right") else height)()
+    axis._updateWidth = width
+    width()
 
 
 def shrinkable(label) -> None:
@@ -438,6 +430,9 @@ def _legend_plan(texts: list[str], metrics: QFontMetricsF, avail: float, limit: 
     return not bad, cols, room, height
 
 
+QWIDGETSIZE_MAX = 16777215
+
+
 def _place_legend(plot: pg.PlotWidget, where: str) -> None:
     """Put the legend below the plot area (LEGEND_ROW) or beside it (column 3 of the view's row)."""
     if getattr(plot, "_legend_at", "below") == where:
@@ -446,7 +441,9 @@ def _place_legend(plot: pg.PlotWidget, where: str) -> None:
     item.layout.removeItem(item.legend)
     if where == "right":
         item.layout.addItem(item.legend, 2, 3)
+        item.layout.setAlignment(item.legend, QtCore.Qt.AlignmentFlag.AlignTop)
     else:
+        item.legend.setMaximumHeight(QWIDGETSIZE_MAX)
         item.layout.addItem(item.legend, LEGEND_ROW, 1)
     plot._legend_at = where
 
@@ -522,6 +519,8 @@ def _beside(plot: pg.PlotWidget, entries: list, metrics: QFontMetricsF) -> None:
     _show_entries(plot, entries)
     room, _ = _beside_room(plot, [t for _, t in entries], metrics)
     _apply_plan(plot, 1, room, metrics)
+    legend = plot.getPlotItem().legend      # its own height, at the top: not spread down the plot
+    legend.setMaximumHeight(legend.layout.effectiveSizeHint(QtCore.Qt.SizeHint.PreferredSize).height())
 
 
 def _apply_plan(plot: pg.PlotWidget, cols: int, room: float, metrics: QFontMetricsF) -> None:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from engine.errors import InputError
 from engine.fileio import check_writable, write_atomic
 
-from . import style
+from . import style, svg
 
 
 PDF_DPI = 96                 # logical pixels per inch (an image's): SVG and PDF text match PNG
@@ -116,27 +116,64 @@ def image_to_png_bytes(image: QImage) -> bytes:
 
 
 def render_figure(plot: pg.PlotWidget, painter: QPainter, target: QRectF,
-                  figure: Figure = DEFAULT_FIGURE) -> None:
+                  figure: Figure = DEFAULT_FIGURE, part: str = "all") -> QRectF:
     """Paint the plot, laid out at the figure size, into `target` of any paint device.
 
     PNG, SVG and PDF all come through here, so their geometry is the same by construction:
     the plot is laid out at FIGURE_SIZE, its items are put in pyqtgraph's export mode (pens
     and markers scale with the resolution) and the scene is rendered. pyqtgraph's own SVG
     exporter serialises each item with its on-screen transform instead, which put the data of
-    a figure laid out at another size in the wrong place."""
-    with figure_shape(plot, figure.size), legends_scale_with_the_figure(plot):
+    a figure laid out at another size in the wrong place.
+
+    `part`: "all"; "frame", all but the data (axes, texts, legend, on white); "data", the
+    data alone, on nothing (the SVG writer clips them to the axes' box itself: its painter
+    cannot clip). Returns the axes' box (the view box) in target coordinates."""
+    with figure_shape(plot, figure.size), legends_scale_with_the_figure(plot), _only(plot, part):
         item = plot.getPlotItem()
         source = item.sceneBoundingRect()
         exporter = pg_exporters.ImageExporter(item)       # only for its export-mode switch
         scale = target.width() / max(source.width(), 1.0)
-        painter.fillRect(target, pg.mkColor("w"))
+        if part != "data":
+            painter.fillRect(target, pg.mkColor("w"))
         try:
-            exporter.setExportMode(True, {"antialias": True, "background": pg.mkColor("w"),
+            exporter.setExportMode(True, {"antialias": True,
+                                          "background": pg.mkColor("w") if part != "data" else None,
                                           "painter": painter, "resolutionScale": scale})
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             plot.scene().render(painter, target, source)
         finally:
             exporter.setExportMode(False)
+        box = item.vb.sceneBoundingRect()
+        return QRectF(target.x() + (box.x() - source.x()) * scale, target.y() + (box.y() - source.y()) * scale,
+                      box.width() * scale, box.height() * scale)
+
+
+@contextmanager
+def _only(plot: pg.PlotWidget, part: str):
+    """Hide what a part of the figure leaves out: the data for "frame", all else for "data"."""
+    item = plot.getPlotItem()
+    vb = item.vb
+    if part == "frame":
+        # transparent, not hidden: a legend draws a crossed-out eye for a hidden curve
+        opacity = vb.childGroup.opacity()
+        vb.childGroup.setOpacity(0.0)
+        try:
+            yield
+        finally:
+            vb.childGroup.setOpacity(opacity)
+        return
+    if part == "data":
+        hidden = [c for c in item.childItems() if c is not vb and c.isVisible()]
+        hidden += [i for i in plot.scene().items() if i.parentItem() is None and i is not item and i.isVisible()]
+    else:
+        hidden = []
+    for h in hidden:
+        h.hide()
+    try:
+        yield
+    finally:
+        for h in hidden:
+            h.show()
 
 
 def plot_image(plot: pg.PlotWidget, figure: Figure = DEFAULT_FIGURE) -> QImage:
@@ -187,7 +224,30 @@ def _buffer() -> tuple[QByteArray, QBuffer]:
 
 
 def svg_bytes(plot: pg.PlotWidget, figure: Figure = DEFAULT_FIGURE) -> bytes:
-    """The figure as SVG (vectors and text), figure.size pixels, through QSvgGenerator."""
+    """The figure as SVG (vectors and text), figure.size pixels: drawn by QSvgGenerator in
+    two parts (the frame; the data, which its painter cannot clip) and rewritten by gui.svg so
+    that every renderer draws it as the PNG is drawn."""
+    frame, _ = _qt_svg(plot, figure, "frame")
+    data, box = _qt_svg(plot, figure, "data")
+    # a line's width in pixels of the PNG (a cosmetic pen) is this many figure units
+    hairline = figure.size[0] / figure.png_size[0]
+    out = svg.compose(frame, data, (box.x(), box.y(), box.width(), box.height()), hairline, _blocks)
+    ET.fromstring(out)                   # never write an SVG that does not parse
+    return out
+
+
+def _blocks(png: bytes, k: int) -> tuple[bytes, int]:
+    """gui.svg's resample: the PNG k times larger, pixel for pixel (no smoothing)."""
+    from PySide6.QtCore import Qt
+
+    image = QImage.fromData(png)
+    if k > 1:
+        image = image.scaled(image.width() * k, image.height() * k,
+                             Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation)
+    return (image_to_png_bytes(image) if k > 1 else png), max(image.width(), image.height())
+
+
+def _qt_svg(plot: pg.PlotWidget, figure: Figure, part: str) -> tuple[bytes, QRectF]:
     from PySide6.QtSvg import QSvgGenerator
 
     w, h = figure.size
@@ -200,13 +260,11 @@ def svg_bytes(plot: pg.PlotWidget, figure: Figure = DEFAULT_FIGURE) -> bytes:
     gen.setTitle("Hessian Explorer figure")
     painter = QPainter(gen)
     try:
-        render_figure(plot, painter, QRectF(0, 0, w, h), figure)
+        box = render_figure(plot, painter, QRectF(0, 0, w, h), figure, part)
     finally:
         painter.end()
     buf.close()
-    data = bytes(ba.data())
-    ET.fromstring(data)                  # never write an SVG that does not parse
-    return data
+    return bytes(ba.data()), box
 
 
 

@@ -8,11 +8,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
-
-from gui.main_window import MainWindow
-from gui.worker import shutdown
 
 resvg = pytest.importorskip("resvg_py")
 RSVG = shutil.which("rsvg-convert")
@@ -51,37 +47,28 @@ def render_resvg(svg, w, h) -> np.ndarray:
 
 
 @pytest.mark.parametrize("preset", ["01_linear_10x20", "07_erf_slow_tail", "09_slow_mode_anatomy"])
-def test_every_view_svg_renders_like_its_png_outside_qt(qtbot, tmp_path, preset):
-    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
+def test_every_view_svg_renders_like_its_png_outside_qt(window, qtbot, tmp_path, preset):
     with qtbot.waitSignal(window.run_finished, timeout=60_000) as blocker:
         window.load_preset(preset)
     assert blocker.args == ["finished"]
     results = []
-    try:
-        for name, view in window.views.items():
-            if name == "sweep":
-                continue                       # no sweep in these presets: nothing to draw
-            window.show_page(view.page)
-            qtbot.waitUntil(lambda: not window.is_running(), timeout=60_000)
-            qtbot.wait(150)
-            png, svg = tmp_path / f"{name}.png", tmp_path / f"{name}.svg"
-            assert window.export(name, "png", str(png)), window.error_text()
-            assert window.export(name, "svg", str(svg)), window.error_text()
-            ref = pixels(png)
-            h, w = ref.shape[:2]
-            for renderer, other in (("librsvg", render_rsvg(svg, w, h, tmp_path / f"{name}.rsvg.png")),
-                                    ("resvg", render_resvg(svg, w, h))):
-                assert other.shape == ref.shape, (name, renderer)
-                r = float(np.corrcoef(blocks(ref), blocks(other))[0, 1])
-                ratio = dark_share(other) / max(dark_share(ref), 1e-9)
-                results.append((name, renderer, r, ratio))
-    finally:
-        window.confirm_close_answer = True
-        window.close()
-        assert shutdown(timeout_ms=5000)
+    for name, view in window.views.items():
+        if name == "sweep":
+            continue                       # no sweep in these presets: nothing to draw
+        window.show_page(view.page)
+        qtbot.waitUntil(lambda: not window.is_running(), timeout=60_000)
+        qtbot.wait(150)
+        png, svg = tmp_path / f"{name}.png", tmp_path / f"{name}.svg"
+        assert window.export(name, "png", str(png)), window.error_text()
+        assert window.export(name, "svg", str(svg)), window.error_text()
+        ref = pixels(png)
+        h, w = ref.shape[:2]
+        for renderer, other in (("librsvg", render_rsvg(svg, w, h, tmp_path / f"{name}.rsvg.png")),
+                                ("resvg", render_resvg(svg, w, h))):
+            assert other.shape == ref.shape, (name, renderer)
+            r = float(np.corrcoef(blocks(ref), blocks(other))[0, 1])
+            ratio = dark_share(other) / max(dark_share(ref), 1e-9)
+            results.append((name, renderer, r, ratio))
     print("\n".join(f"{preset} {n} {rn}: correlation {r:.3f}, dark ×{q:.2f}" for n, rn, r, q in results))
     bad = [f"{n} {rn}: correlation {r:.3f}, dark ×{q:.2f}" for n, rn, r, q in results
            if not (r >= 0.95 and 0.7 <= q <= 1.4)]

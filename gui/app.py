@@ -194,6 +194,19 @@ def settle(app, window) -> None:
         app.processEvents()
 
 
+def quiet_platform_notes() -> None:
+    """Headless, standard error carries the run's one line of outcome: the offscreen
+    platform's note that it cannot propagate size hints (said for every window) is dropped;
+    every other Qt message still goes to standard error."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_mode, _context, message: str) -> None:
+        if "does not support propagateSizeHints" not in message:
+            sys.stderr.write(f"{message}\n")
+
+    qInstallMessageHandler(handler)
+
+
 def _headless(app, preset: str | None, config_path: str | None, outputs, size,
               presentation: bool = False) -> int:
     """Run to completion, write every output (the window, or a view in a format), return the
@@ -204,6 +217,7 @@ def _headless(app, preset: str | None, config_path: str | None, outputs, size,
     from .main_window import MainWindow
     from .worker import shutdown
 
+    quiet_platform_notes()
     with tempfile.TemporaryDirectory() as tmp:
         # A throw-away settings file: a figure always has the default layout, and the user's
         # remembered window layout and recent files stay untouched.
@@ -244,6 +258,11 @@ def _headless(app, preset: str | None, config_path: str | None, outputs, size,
             sys.stderr.write(f"error: {message}\n")
             code = 2                             # like every failure of the command line
         else:
+            # every exported view has something to draw, or nothing is written at all
+            empty = next((m for m in map(window.nothing_to_export, [w for w, _, _ in outputs]) if m), "")
+            if empty:
+                code = _error(empty)
+        if code == 0 and status == "finished":
             for what, fmt, path in outputs:
                 if not window.export(what, fmt, path):
                     code = _error(window.error_text())

@@ -588,8 +588,9 @@ class MainWindow(QMainWindow):
         if run:
             self.run()
             if sweep and options.get("sweep"):
-                for view in self.views.values():     # a sweep view on screen runs its sweep
-                    if hasattr(view, "run_sweep") and not view.isHidden():
+                # a sweep view on screen (or fed off screen: a headless export) runs its sweep
+                for name, view in self.views.items():
+                    if hasattr(view, "run_sweep") and (not view.isHidden() or name in self._fed):
                         view.run_sweep()
 
     def _config_changed(self) -> None:
@@ -808,6 +809,9 @@ class MainWindow(QMainWindow):
         """Write one view in one of gui.export.FORMATS, or the window (png). Errors → banner."""
         if what == "window":
             write = lambda: export.save_widget_png(self, path)        # noqa: E731
+        elif self.nothing_to_export(what):
+            self.show_error(self.nothing_to_export(what))
+            return False
         else:
             write = lambda: export.export_view(self.views[what], fmt, path, self.config(),  # noqa: E731
                                                self.figure)
@@ -815,6 +819,15 @@ class MainWindow(QMainWindow):
             return False
         self.statusBar().showMessage(f"wrote {path}", 5000)
         return True
+
+    def nothing_to_export(self, what: str) -> str:
+        """"" when the view `what` has something to draw; otherwise one line saying why not
+        and which setting turns it on (an export of it would be an empty figure)."""
+        if what == "window" or what not in self.views:
+            return ""
+        self.views[what].flush_refresh()
+        reason = self.views[what].nothing_to_draw()
+        return f"nothing to export for {what!r}: {reason}" if reason else ""
 
     def figure_dialog(self, what: str, dialog: FigureDialog | None = None) -> bool:
         """File → Export → view → Figure…: choose the figure's shape, then where to write it.

@@ -20,6 +20,18 @@ from ..zero_modes import ZeroModes
 REFRESH_MS = 80          # coalesce redraws when results arrive faster than a repaint
 
 
+def teacher_one_reason(controller) -> str:
+    """Why teacher 1 was not taken apart (the Mode, Landscape and Structure views draw that)."""
+    from engine.anatomy import MAX_PARAMS
+
+    plan = getattr(controller, "plan", None)
+    if plan is not None and plan.computed.n_params > MAX_PARAMS:
+        return (f"teacher 1 is taken apart only up to P = {MAX_PARAMS} parameters and this run "
+                f"has P = {plan.computed.n_params}; use a smaller \"ni\" or \"nh\" in the configuration")
+    return ("teacher 1 was not taken apart in this run (it is, after the spectrum, when a view "
+            "that shows it is exported or on screen)")
+
+
 class View(QWidget):
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
@@ -101,6 +113,18 @@ class View(QWidget):
 
     def csv_table(self) -> tuple[str, np.ndarray]:
         raise NotImplementedError
+
+    def nothing_to_draw(self) -> str:
+        """"" when the view has something to draw (a row of its plotted data); otherwise why
+        not and the setting that turns it on. An export of such a view is refused with this
+        (gui.main_window.MainWindow.nothing_to_export): never an empty figure or a CSV of a
+        header alone."""
+        _, table = self.csv_table()
+        return "" if np.size(table) else self.empty_reason()
+
+    def empty_reason(self) -> str:
+        """Why this view has nothing to draw and what turns it on (subclasses say more)."""
+        return "the run computed nothing for it; run the configuration to completion first"
 
     # ------------------------------------------------------------------ shared
     @property

@@ -329,6 +329,13 @@ class DynamicsView(View):
             d["coefficients"] = np.asarray(self.start.coefficients)
         return d
 
+    def empty_reason(self) -> str:
+        plan = getattr(self.controller, "plan", None)
+        if plan is not None and plan.dynamics is None:
+            return ('this run has no training (and no expected learning curve); turn it on with '
+                    '"dynamics": {"enabled": true} in the configuration')
+        return "training did not start in this run; see the error above"
+
     def csv_table(self) -> tuple[str, np.ndarray]:
         if self.start is None and self.expected is not None:
             e = self.expected

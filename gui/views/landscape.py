@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton
 from engine.modes import gallery
 
 from .. import style
-from .base import View
+from .base import View, teacher_one_reason
 
 LEVELS = 12                   # filled contour bands (log₁₀ loss)
 FILLED = pg.colormap.get("CET-L17")
@@ -161,6 +161,9 @@ class LandscapeView(View):
     def status_text(self) -> str:
         sl = self.slice
         return "" if sl is None else f"slice along modes {sl.modes[0] + 1} and {sl.modes[1] + 1}"
+
+    def empty_reason(self) -> str:
+        return teacher_one_reason(self.controller)
 
     def export_arrays(self) -> dict[str, np.ndarray]:
         sl = self.slice

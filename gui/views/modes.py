@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton
 from engine.modes import describe_mode, gallery
 
 from .. import style
-from .base import View
+from .base import View, teacher_one_reason
 
 GALLERY = 3                       # slowest and fastest modes shown small below
 DIVERGING = pg.colormap.get("CET-D1A")
@@ -190,6 +190,9 @@ class ModesView(View):
         if x >= ni:
             return f"neuron {j + 1}: W2 entry {d.w2[j]:+.3g}"
         return ""
+
+    def empty_reason(self) -> str:
+        return teacher_one_reason(self.controller)
 
     def export_arrays(self) -> dict[str, np.ndarray]:
         d = self.summary_data

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QRadioButton
 from engine.modes import structure_blocks
 
 from .. import style
-from .base import View
+from .base import View, teacher_one_reason
 from .modes import DIVERGING
 
 SEQUENTIAL = pg.colormap.get("viridis")
@@ -116,6 +116,9 @@ class StructureView(View):
         where = f"H[{i * a.cell}, {j * a.cell}]" if a.cell == 1 else \
             f"mean of H over rows {i * a.cell}…, columns {j * a.cell}…"
         return f"{where} = {a.heatmap[i, j]:+.3g}"
+
+    def empty_reason(self) -> str:
+        return teacher_one_reason(self.controller)
 
     def export_arrays(self) -> dict[str, np.ndarray]:
         a = self.anatomy

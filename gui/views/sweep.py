@@ -357,6 +357,12 @@ class SweepView(View):
         out["measure"] = np.array([measure_of(r, self.measure.currentData()) for r in recs], dtype=float)
         return out
 
+    def empty_reason(self) -> str:
+        if self.grid is None:
+            return ('this run has no sweep; give the configuration one, e.g. "view": {"sweep": '
+                    '{"axes": {"nh": "1:12"}}} (as presets 12 and 13 do)')
+        return "no point of the sweep finished"
+
     def csv_table(self) -> tuple[str, np.ndarray]:
         """One row per finished point; activations by their index in the header's list."""
         a = self.export_arrays()

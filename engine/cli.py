@@ -79,6 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
                              "(spectrum, rank, dynamics, modes, landscape, structure, sweep) to "
                              "FILE, its format from the extension "
                              "(.png .svg .pdf: the figure; .csv .npz: the plotted data); repeatable")
+    # a figure's shape, as File → Export → Figure… sets it (checked by gui.figure_size)
+    parser.add_argument("--figure-size", metavar="WxH[px|in|cm]",
+                        help="GUI, with --export: the figures' size, e.g. 3.4x2.4in (one column), "
+                             "7x4.5in, 8.6x6cm or 1600x1000px; no unit is px at 96 per inch "
+                             "(default 800x520px)")
+    parser.add_argument("--dpi", metavar="N",
+                        help="GUI, with --export: the PNG's resolution, 24 to 2400 dots per inch "
+                             "(default 192); SVG and PDF are vectors")
+    parser.add_argument("--text-scale", metavar="S",
+                        help="GUI, with --export: the figures' text size, 0.25 to 6 times the "
+                             "default (default 1)")
+    parser.add_argument("--legend", metavar="below|right|off",
+                        help="GUI, with --export: where the legend goes (default below)")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND",
                                 parser_class=OneLineParser)
     for name, help_text in COMMANDS.items():

@@ -112,6 +112,27 @@ def headless_outputs(screenshot: str | None, exports, inputs=()) -> list[tuple[s
     return outputs
 
 
+FIGURE_FLAGS = (("figure_size", "--figure-size"), ("dpi", "--dpi"), ("text_scale", "--text-scale"),
+                ("legend", "--legend"))
+
+
+def export_figure(args, outputs):
+    """The gui.export.Figure of --figure-size, --dpi, --text-scale and --legend (None when none
+    is given): the Figure… dialog's choice, for every figure exported. InputError for a bad
+    value, or for these flags without an --export."""
+    given = [(flag, getattr(args, attr, None)) for attr, flag in FIGURE_FLAGS
+             if getattr(args, attr, None) is not None]
+    if not given:
+        return None
+    if not any(what != "window" for what, _, _ in outputs):
+        raise InputError(f"{given[0][0]} sets the size of exported figures: give it with "
+                         "--export VIEW FILE (.png, .svg or .pdf)")
+    from .figure_size import figure_from_text
+
+    return figure_from_text(getattr(args, "figure_size", None), getattr(args, "dpi", None),
+                            getattr(args, "text_scale", None), getattr(args, "legend", None))
+
+
 MIN_WINDOW = (640, 480)
 
 
@@ -151,6 +172,7 @@ def run_gui(args) -> int:
         outputs = headless_outputs(getattr(args, "screenshot", None), getattr(args, "export", None),
                                    inputs=inputs)
         size = window_size(getattr(args, "window_size", None))
+        figure = export_figure(args, outputs)
         if outputs and (preset or config_path):
             # the headless run starts at once: one that cannot fit in memory is refused now
             check_config(config, Path(config_path).name if config_path else preset, memory=True)
@@ -167,7 +189,8 @@ def run_gui(args) -> int:
 
     presentation = bool(getattr(args, "presentation", False))
     if outputs:
-        return _headless(app, preset, config_path, outputs, size or SCREENSHOT_SIZE, presentation)
+        return _headless(app, preset, config_path, outputs, size or SCREENSHOT_SIZE, presentation,
+                         figure)
     window = MainWindow()
     install_excepthook(window)
     if size:
@@ -208,7 +231,7 @@ def quiet_platform_notes() -> None:
 
 
 def _headless(app, preset: str | None, config_path: str | None, outputs, size,
-              presentation: bool = False) -> int:
+              presentation: bool = False, figure=None) -> int:
     """Run to completion, write every output (the window, or a view in a format), return the
     exit code: 0, or 2 (one line on standard error) if the run failed or an output could not
     be written."""
@@ -223,6 +246,8 @@ def _headless(app, preset: str | None, config_path: str | None, outputs, size,
         # remembered window layout and recent files stay untouched.
         settings = QSettings(str(Path(tmp) / "screenshot.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings)
+        if figure is not None:
+            window.figure = figure                # as if chosen in File → Export → Figure…
         window.resize(*size)
         window.show()
         if presentation:

@@ -9,8 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
 from engine.errors import InputError
 
 from .export import LEGEND_PLACES, PDF_DPI, Figure
-
-UNITS = {"px": 1.0, "in": float(PDF_DPI), "cm": PDF_DPI / 2.54}
+from .figure_size import UNITS       # the units --figure-size takes too (one parser, one check)
 
 
 def _spin(lo: float, hi: float, decimals: int, value: float, suffix: str = "") -> QDoubleSpinBox:

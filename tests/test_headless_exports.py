@@ -120,3 +120,98 @@ def test_a_sweep_in_the_configuration_runs_for_its_export_from_another_page(tmp_
     assert r.returncode == 0, r.stderr
     table = np.loadtxt(tmp_path / "w.csv", delimiter=",", ndmin=2)
     np.testing.assert_array_equal(table[:, 3], [1, 2, 3])          # nh of every point
+
+
+# ----------------------------------------------------------------------------- sized figures
+
+def test_figure_sizes_parse_like_the_dialog(qtbot):
+    """--figure-size and the Figure… dialog share their units and checks (gui.figure_size)."""
+    import pytest
+
+    from engine.errors import InputError
+    from gui.export import Figure
+    from gui.figure_dialog import FigureDialog
+    from gui.figure_size import UNITS, figure_from_text, parse_size
+
+    assert parse_size("3.4x2.4in") == pytest.approx((326.4, 230.4))
+    assert parse_size("1600x1000px") == parse_size("1600x1000") == (1600.0, 1000.0)
+    assert parse_size("8.6X6cm") == pytest.approx((8.6 / 2.54 * 96, 6 / 2.54 * 96))
+    for bad in ("0x0", "-3x2in", "3x", "axb", "3x2mm", "3 x 2 in x", ""):
+        with pytest.raises(InputError, match="--figure-size"):
+            figure_from_text(bad)
+    for kw, flag in (({"dpi": "10"}, "--dpi"), ({"dpi": "x"}, "--dpi"), ({"dpi": "nan"}, "--dpi"),
+                     ({"text_scale": "7"}, "--text-scale"), ({"text_scale": "0.2"}, "--text-scale"),
+                     ({"legend": "top"}, "--legend")):
+        with pytest.raises(InputError, match=flag):
+            figure_from_text(**kw)
+    d = FigureDialog(Figure(), ["png"])
+    qtbot.addWidget(d)
+    assert list(UNITS) == [d.unit.itemData(i) for i in range(d.unit.count())]
+    d.unit.setCurrentIndex(d.unit.findData("in"))
+    d.width_box.setValue(3.4)
+    d.height_box.setValue(2.4)
+    d.dpi.setValue(300)
+    d.font_scale.setValue(0.8)
+    d.legend.setCurrentIndex(d.legend.findData("right"))
+    assert d.figure() == figure_from_text("3.4x2.4in", "300", "0.8", "right")
+
+
+def pdf_texts(path) -> str:
+    import pypdfium2 as pdfium
+
+    page = pdfium.PdfDocument(str(path))[0]
+    return page.get_textpage().get_text_range()
+
+
+def test_sized_figures_from_the_command_line(tmp_path):
+    import pypdfium2 as pdfium
+    from PySide6.QtGui import QImage
+
+    png, pdf, below, off = (tmp_path / n for n in ("r.png", "r.pdf", "below.pdf", "off.pdf"))
+    r = run("--preset", "03_quadratic", "--export", "rank", png, "--export", "rank", pdf,
+            "--figure-size", "3.4x2.4in", "--dpi", "300")
+    assert r.returncode == 0, r.stderr
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (1020, 720)
+    assert round(image.dotsPerMeterX() * 0.0254) == 300
+    # 3.4 × 2.4 in is 244.8 × 172.8 pt; gui.export writes whole pixels (326 × 230 at 96 per
+    # inch) and Qt's PDF writer whole points: 245 × 173 today (see test below)
+    w, h = pdfium.PdfDocument(str(pdf))[0].get_size()
+    assert abs(w - 244.8) <= 0.5 and abs(h - 172.8) <= 0.5, (w, h)
+    for legend, path in (("below", below), ("off", off)):
+        r = run("--preset", "03_quadratic", "--export", "rank", path, "--figure-size", "7x4.5in",
+                "--legend", legend, "--text-scale", "0.8")
+        assert r.returncode == 0, r.stderr
+    with_legend, without = pdf_texts(below), pdf_texts(off)
+    for text in ("teacher 1", "predicted"):            # the Rank view's legend entries
+        assert text in with_legend and text not in without
+    assert "singular values" in without                # the title stays
+    assert pdfium.PdfDocument(str(off))[0].get_size() == pdfium.PdfDocument(str(below))[0].get_size()
+
+
+def test_exact_one_column_pdf_page(tmp_path):
+    import pytest
+    import pypdfium2 as pdfium
+
+    r = run("--preset", "03_quadratic", "--export", "rank", tmp_path / "r.pdf", "--figure-size", "3.4x2.4in")
+    assert r.returncode == 0, r.stderr
+    w, h = pdfium.PdfDocument(str(tmp_path / "r.pdf"))[0].get_size()
+    if (round(w, 1), round(h, 1)) != (244.8, 172.8):
+        pytest.xfail(f"page {w} × {h} pt: gui/export.py rounds the figure to whole pixels and "
+                     "QPageSize to whole points")
+
+
+def test_bad_figure_values_are_one_line_and_no_file(tmp_path):
+    out = tmp_path / "x.png"
+    for args in (("--figure-size", "0x0"), ("--figure-size=-3x2in",), ("--figure-size", "3x"),
+                 ("--figure-size", "axb"), ("--figure-size", "3x2mm"), ("--figure-size", "1x1in"),
+                 ("--dpi", "0"), ("--dpi", "5000"), ("--dpi", "many"), ("--text-scale", "0.1"),
+                 ("--text-scale", "7"), ("--legend", "top")):
+        r = run("--preset", "03_quadratic", "--export", "rank", out, *args, timeout=60)
+        line = one_line(r)
+        assert line.startswith("error: --"), line
+    # without an --export the flags have nothing to size
+    for args in (("--dpi", "300"), ("--figure-size", "3.4x2.4in", "--screenshot", out)):
+        line = one_line(run("--preset", "03_quadratic", *args, timeout=60))
+        assert "--export" in line
+    assert list(tmp_path.iterdir()) == []

@@ -8,7 +8,7 @@ import weakref
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen, QTextDocument
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen, QResizeEvent, QTextDocument
 from PySide6.QtWidgets import QLabel
 
 # Okabe–Ito: distinguishable with every common colour-vision deficiency. Orange, sky blue,
@@ -111,10 +111,30 @@ def make_plot(title: str = "", legend_columns: int = 2) -> pg.PlotWidget:
     w._legend_columns = legend_columns
     item.vb.sigResized.connect(lambda *_: (fit_legend(w), fit_labels(w)))
     w.installEventFilter(_LEGEND_FITTER)
+    lay_out_when_hidden(w)
     w._title = title
     apply_fonts(w)
     _plots.add(w)
     return w
+
+
+def lay_out_when_hidden(plot: pg.PlotWidget) -> None:
+    """Resized while hidden (a view on another page than the one shown, exported at a figure's
+    size by gui.export.figure_shape), a widget gets its resize event only when it is shown
+    again: the plot kept its old layout and the figure was that layout scaled — tiny text in a
+    small figure. Such a resize is delivered at once."""
+    resize = plot.resize
+
+    def resize_now(*size) -> None:
+        old = plot.size()
+        resize(*size)
+        if not plot.isVisible() and plot.size() != old:
+            # (QApplication.sendEvent of a QResizeEvent did not reach a hidden view's handler)
+            plot.resizeEvent(QResizeEvent(plot.size(), old))
+            fit_legend(plot)
+            fit_labels(plot)
+
+    plot.resize = resize_now
 
 
 def apply_fonts(plot: pg.PlotWidget) -> None:
@@ -126,7 +146,9 @@ def apply_fonts(plot: pg.PlotWidget) -> None:
         item.getAxis(name).setTickFont(tick_font)
     if plot._title:
         item.setTitle(plot._title, size=f"{pt(TITLE_PT, plot)}pt", color="k")
-        shrinkable(item.titleLabel)               # a long title is cut, the plot is not
+        shrinkable(item.titleLabel)               # a long title shrinks or wraps (fit_title)
+        plot._title_shown = None
+        fit_title(plot)
     item.legend.opts["labelTextSize"] = f"{pt(LEGEND_PT, plot)}pt"
     labels = getattr(plot, "_labels", None)
     plot._labels = None
@@ -312,11 +334,50 @@ def set_labels(plot: pg.PlotWidget, x: Label, y: Label) -> None:
     fit_labels(plot)
 
 
+TITLE_SHRINK_MIN = 0.7    # a title shrinks to this share of its size, then wraps
+
+
+def fit_title(plot: pg.PlotWidget) -> None:
+    """The title whole within the plot widget: centred over the data, it may reach as far as
+    the nearer edge of the widget allows on both sides. Too long at its size, it is set smaller
+    (down to TITLE_SHRINK_MIN) and, if still too long, wraps at word boundaries onto more lines
+    (the layout gives it their height); it is never cut. Refitted on every resize."""
+    title = getattr(plot, "_title", "")
+    item = plot.getPlotItem()
+    label = item.titleLabel
+    if not title or not label.isVisible() or plot.width() < 50:
+        return
+    box = item.vb.sceneBoundingRect()
+    centre = box.center().x() if box.width() > 1 else plot.width() / 2
+    avail = 2 * max(1.0, min(centre, plot.width() - centre)) - TEXT_MARGIN
+    size = pt(TITLE_PT, plot)
+    font = QFont()
+    font.setPointSizeF(size)
+    natural = QFontMetricsF(font).horizontalAdvance(title) + TEXT_MARGIN
+    if natural > avail:
+        size = round(size * max(TITLE_SHRINK_MIN, avail / natural), 1)
+        font.setPointSizeF(size)
+    wrap = QFontMetricsF(font).horizontalAdvance(title) + TEXT_MARGIN > avail
+    choice = (size, round(avail) if wrap else -1)
+    if getattr(plot, "_title_shown", None) == choice:
+        return
+    plot._title_shown = choice
+    label.setText(title, size=f"{size}pt", color="k")
+    text = label.item
+    option = text.document().defaultTextOption()
+    option.setAlignment(QtCore.Qt.AlignmentFlag.AlignHCenter)
+    text.document().setDefaultTextOption(option)
+    text.setTextWidth(choice[1])
+    label.updateMin()
+    label.resizeEvent(None)                  # centred again at its new width
+
+
 def fit_labels(plot: pg.PlotWidget) -> None:
     """Show each axis label whole at the text size of the moment (presentation mode: larger):
     the fullest of its texts that fits the axis, else the shortest made smaller, down to
     LABEL_SHRINK_MIN of its size. Refitted on every resize, like the legend; a label is only
     set when its choice changes (setting one re-lays out the plot)."""
+    fit_title(plot)
     labels = getattr(plot, "_labels", None)
     if not labels:
         return

@@ -109,8 +109,8 @@ def make_plot(title: str = "", legend_columns: int = 2) -> pg.PlotWidget:
     item.layout.addItem(legend, LEGEND_ROW, 1)
     item.legend = legend
     w._legend_columns = legend_columns
-    item.vb.sigResized.connect(lambda *_: (fit_legend(w), fit_labels(w)))
-    w.installEventFilter(_LEGEND_FITTER)
+    item.vb.sigResized.connect(lambda *_: fit_texts(w))
+    w.installEventFilter(_TEXT_FITTER)
     lay_out_when_hidden(w)
     w._title = title
     apply_fonts(w)
@@ -131,8 +131,7 @@ def lay_out_when_hidden(plot: pg.PlotWidget) -> None:
         if not plot.isVisible() and plot.size() != old:
             # (QApplication.sendEvent of a QResizeEvent did not reach a hidden view's handler)
             plot.resizeEvent(QResizeEvent(plot.size(), old))
-            fit_legend(plot)
-            fit_labels(plot)
+            fit_texts(plot)
 
     plot.resize = resize_now
 
@@ -375,9 +374,8 @@ def fit_title(plot: pg.PlotWidget) -> None:
 def fit_labels(plot: pg.PlotWidget) -> None:
     """Show each axis label whole at the text size of the moment (presentation mode: larger):
     the fullest of its texts that fits the axis, else the shortest made smaller, down to
-    LABEL_SHRINK_MIN of its size. Refitted on every resize, like the legend; a label is only
+    LABEL_SHRINK_MIN of its size. Refitted on every resize (fit_texts); a label is only
     set when its choice changes (setting one re-lays out the plot)."""
-    fit_title(plot)
     labels = getattr(plot, "_labels", None)
     if not labels:
         return
@@ -433,17 +431,24 @@ def _show_entries(plot: pg.PlotWidget, entries: list) -> None:
     legend.setVisible(bool(entries) and getattr(plot, "_legend_place", "auto") != "off")
 
 
-class _LegendFitter(QtCore.QObject):
-    """Refit a plot's legend and axis labels when its widget is resized (fit_legend, fit_labels)."""
+def fit_texts(plot: pg.PlotWidget) -> None:
+    """Refit every text of a plot to its size: legend, title, axis labels (the one call made
+    on every resize, of the widget or of its data area)."""
+    fit_legend(plot)
+    fit_title(plot)
+    fit_labels(plot)
+
+
+class _TextFitter(QtCore.QObject):
+    """fit_texts when a plot widget is resized."""
 
     def eventFilter(self, obj, event):
         if event.type() == QtCore.QEvent.Type.Resize:
-            fit_legend(obj)
-            fit_labels(obj)
+            fit_texts(obj)
         return False
 
 
-_LEGEND_FITTER = _LegendFitter()
+_TEXT_FITTER = _TextFitter()
 
 
 LEGEND_SHARE = 1 / 3      # a legend below the plot: at most this share of the plot's height
